@@ -1,0 +1,36 @@
+# shellcheck shell=bash
+# Installs the Debian 12 packages Reelhub needs to build, test, run and benchmark. Idempotent and
+# fast when everything is present: one dpkg-query, and apt-get only when something is missing.
+# Requires common.sh.
+
+REELHUB_DEB_PACKAGES=(
+  # build + test (docs: STACK-NOTES.md)
+  libboost1.81-dev libboost-url1.81-dev nlohmann-json3-dev libpqxx-dev
+  libspdlog-dev libfmt-dev libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
+  libswresample-dev libavfilter-dev libsrt-gnutls-dev libsodium-dev libjwt-dev libssl-dev
+  libgtest-dev postgresql-15 ffmpeg srt-tools pkg-config cmake g++ ccache
+  # benchmark and smoke checks
+  wrk nginx-light curl
+)
+
+# Prints the packages of REELHUB_DEB_PACKAGES that are not installed, one per line.
+reelhub_missing_packages() {
+  local installed
+  # Unknown packages make dpkg-query exit 1; they are simply absent from its output.
+  installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${REELHUB_DEB_PACKAGES[@]}" 2>/dev/null |
+    awk '$2 == "installed" {print $1}' || true)
+  local pkg
+  for pkg in "${REELHUB_DEB_PACKAGES[@]}"; do
+    grep -qxF -- "$pkg" <<<"$installed" || printf '%s\n' "$pkg"
+  done
+}
+
+reelhub_install_deps() {
+  local missing
+  mapfile -t missing < <(reelhub_missing_packages)
+  ((${#missing[@]} == 0)) && return 0
+  reelhub_say "installing missing Debian packages: ${missing[*]}"
+  reelhub_as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  reelhub_as_root env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
