@@ -1,0 +1,25 @@
+#pragma once
+// The process's shared parts, built once in main and handed to every module's register_routes().
+
+#include <filesystem>
+
+#include "reelhub/auth/tokens.hpp"
+#include "reelhub/core/config.hpp"
+#include "reelhub/db/pool.hpp"
+#include "reelhub/http/router.hpp"
+#include "reelhub/metrics/registry.hpp"
+
+namespace reelhub {
+
+struct App {
+  explicit App(Config cfg);
+
+  Config config;
+  metrics::Registry metrics;
+  db::Pool db;
+  auth::TokenSigner tokens;
+  http::Router router;
+  std::filesystem::path media_root;  // absolute
+};
+
+}  // namespace reelhub

@@ -1,0 +1,85 @@
+#pragma once
+// Process configuration: config file < REELHUB_* environment < command-line flags.
+// Every key is declared once in config.cpp's key table, which drives all three sources,
+// validation and `reelhub --help`.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace reelhub {
+
+/// A request budget: `limit` requests per `window_seconds`.
+struct RateRule {
+  int limit = 0;
+  int window_seconds = 60;
+};
+
+struct Config {
+  // Where and how
+  std::string mode = "development";  // development | production
+  std::string database_url;
+  std::string http_host = "0.0.0.0";
+  std::uint16_t http_port = 8080;
+  std::uint16_t srt_port = 9000;
+  std::string media_root = "var/media";
+  std::string public_host = "localhost";
+  std::string log_format = "text";  // text | json
+  std::string log_level = "info";
+  bool migrate_on_start = true;
+
+  // Security
+  std::string jwt_secret;
+  int access_token_ttl_seconds = 3600;
+  int refresh_token_ttl_seconds = 30 * 24 * 3600;
+  int jwt_leeway_seconds = 30;
+  std::vector<std::string> cors_origins;  // "*" allows any origin
+  bool trust_proxy = false;               // take the client IP from X-Forwarded-For
+
+  // Server limits
+  int io_threads = 0;  // 0 = one per core
+  int max_connections = 10000;
+  int header_timeout_seconds = 10;
+  int idle_timeout_seconds = 60;
+  int body_timeout_seconds = 60;
+  std::size_t body_limit_bytes = 1 << 20;
+  std::size_t avatar_limit_bytes = 5 << 20;
+  int shutdown_grace_seconds = 30;
+
+  // Database
+  int db_pool_size = 8;
+  int db_wait_ms = 2000;
+  int db_statement_timeout_ms = 10000;
+
+  // Rate limits by policy name: general, login, register, upload, live
+  std::map<std::string, RateRule> rate_limits = {
+      {"general", {1000, 60}}, {"login", {10, 60}}, {"register", {10, 60}},
+      {"upload", {5, 60}},     {"live", {10, 60}},
+  };
+
+  /// The secret shipped in config/reelhub.example.json; refused in production mode.
+  static constexpr const char* example_jwt_secret = "change-me-in-production-0123456789abcdef";
+};
+
+/// Thrown for an invalid configuration; the message names the key and the source.
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// Result of parsing the command line.
+struct CommandLine {
+  std::string command = "serve";  // serve | migrate | help
+  Config config;
+};
+
+/// Loads configuration. `env` is the process environment (tests pass their own).
+/// Reads the file named by --config / REELHUB_CONFIG, else config/reelhub.example.json when
+/// present in the working directory. Throws ConfigError with a clear message.
+CommandLine load_config(int argc, const char* const* argv, const std::map<std::string, std::string>& env);
+std::map<std::string, std::string> current_environment();
+std::string help_text();
+
+}  // namespace reelhub

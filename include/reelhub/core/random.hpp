@@ -1,0 +1,15 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace reelhub {
+
+/// `bytes` random bytes from libsodium, hex encoded.
+std::string random_hex(std::size_t bytes);
+/// `bytes` random bytes from libsodium, base64url without padding (tokens, secrets).
+std::string random_token(std::size_t bytes);
+/// Lower-case hex SHA-256 of `data` (what we store instead of bearer secrets).
+std::string sha256_hex(const std::string& data);
+
+}  // namespace reelhub

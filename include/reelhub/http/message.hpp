@@ -1,0 +1,87 @@
+#pragma once
+// Plain request/response values handed to handlers. Beast stays inside the server's
+// translation unit, so modules and their tests never compile it.
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace reelhub {
+class ApiError;
+}
+
+namespace reelhub::http {
+
+/// Case-insensitive header map (HTTP field names are case-insensitive).
+struct HeaderLess {
+  bool operator()(std::string_view a, std::string_view b) const;
+};
+using Headers = std::map<std::string, std::string, HeaderLess>;
+
+enum class Role { viewer = 0, streamer = 1, admin = 2 };
+const char* role_name(Role r);
+std::optional<Role> parse_role(std::string_view s);
+
+/// The authenticated caller, taken from a verified access token.
+struct AuthUser {
+  std::int64_t id = 0;
+  std::string username;
+  Role role = Role::viewer;
+  std::string session_id;  // refresh-token family the access token was issued for
+};
+
+struct Request {
+  std::string method;  // upper case, e.g. "GET"
+  std::string target;  // raw request target
+  std::string path;    // percent-decoded path without the query
+  std::map<std::string, std::string> query;   // decoded query parameters (last wins)
+  std::map<std::string, std::string> params;  // path parameters from the route pattern
+  Headers headers;
+  std::string body;
+  std::string remote_ip;
+  std::string request_id;
+  std::optional<AuthUser> user;
+
+  std::string header(const std::string& name) const;
+  std::optional<std::string> query_param(const std::string& name) const;
+  /// Path parameter by name; the router guarantees it exists for the matched route.
+  const std::string& param(const std::string& name) const;
+  /// Parses the body as a JSON object; throws ApiError(bad_request) when malformed or not an object.
+  nlohmann::json json_body() const;
+  /// The authenticated user; throws ApiError(unauthorized) when absent.
+  const AuthUser& auth() const;
+};
+
+/// A byte range of a file sent as the body (HLS segments, recordings, avatars).
+struct FileBody {
+  std::filesystem::path path;
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+};
+
+struct Response {
+  int status = 200;
+  Headers headers;
+  std::string body;
+  std::optional<FileBody> file;  // when set, sent instead of `body`
+
+  static Response json(int status, const nlohmann::json& body);
+  static Response no_content();
+  /// Serves a file (or the requested Range of it) with ETag / If-None-Match handling.
+  /// Throws ApiError(not_found) when the file does not exist.
+  static Response file_of(const Request& req, const std::filesystem::path& path, std::string content_type,
+                          std::string cache_control);
+};
+
+/// The one mapping from ApiError to the wire: status, Retry-After and the JSON error body
+/// {"error","message","code"[,"details"][,"retry_after"]}.
+Response error_response(const ApiError& e);
+
+/// Integer query parameter within [min, max], `fallback` when absent; 422 otherwise.
+long long query_int(const Request& req, const std::string& name, long long fallback, long long min, long long max);
+
+}  // namespace reelhub::http

@@ -1,0 +1,54 @@
+#pragma once
+// Method + path pattern -> handler, with per-route policy (auth, role, rate limit, body limit).
+// Matching is pure and unit-tested; the server calls dispatch() for every request.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reelhub/http/message.hpp"
+
+namespace reelhub::http {
+
+using Handler = std::function<Response(Request&)>;
+
+enum class Access { public_, optional_user, user };
+
+struct RouteOptions {
+  Access access = Access::public_;
+  Role min_role = Role::viewer;         // checked when access == user
+  std::string rate_policy = "general";  // "" = not rate limited (media, health)
+  std::size_t body_limit = 0;           // 0 = server default
+  bool blocking = true;   // runs on the worker pool (DB, hashing); false = inline on the io thread
+  bool public_media = false;  // CORS `*`: playlists, segments, thumbnails, recordings
+};
+
+struct Route {
+  std::string method;
+  std::string pattern;  // "/users/{id}/subscribe"
+  Handler handler;
+  RouteOptions options;
+  std::vector<std::string> segments;  // pattern split on '/'
+};
+
+/// Result of matching a path: the route (or none) plus the methods the path allows.
+struct Match {
+  const Route* route = nullptr;
+  std::map<std::string, std::string> params;
+  std::vector<std::string> allowed;  // for 405 + Allow; empty when the path is unknown
+};
+
+class Router {
+ public:
+  void add(std::string method, std::string pattern, Handler handler, RouteOptions options = {});
+  /// Finds the route for method + decoded path segments. HEAD matches GET routes.
+  Match match(const std::string& method, const std::vector<std::string>& segments) const;
+  const std::vector<std::unique_ptr<Route>>& routes() const { return routes_; }
+
+ private:
+  std::vector<std::unique_ptr<Route>> routes_;
+};
+
+}  // namespace reelhub::http

@@ -1,0 +1,276 @@
+#include "reelhub/core/config.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <type_traits>
+#include <utility>
+#include <nlohmann/json.hpp>
+
+extern char** environ;
+
+namespace reelhub {
+namespace {
+
+using nlohmann::json;
+
+/// One configuration key: its file name, help line, and how it moves in and out of Config.
+struct Key {
+  std::string name;
+  std::string help;
+  std::function<json(const Config&)> get;
+  std::function<void(Config&, const json&)> set;
+};
+
+template <class T>
+Key key(std::string name, T Config::*field, std::string help) {
+  return Key{std::move(name), std::move(help), [field](const Config& c) { return json(c.*field); },
+             [field](Config& c, const json& v) {
+               if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+                 if (!v.is_number_integer() || !std::in_range<T>(v.get<long long>()))
+                   throw ConfigError("out of range: " + v.dump());
+               }
+               c.*field = v.get<T>();
+             }};
+}
+
+const std::vector<Key>& keys() {
+  static const std::vector<Key> all = {
+      key("mode", &Config::mode, "development | production (production refuses the example JWT secret)"),
+      key("database_url", &Config::database_url, "PostgreSQL URL; also read from DATABASE_URL"),
+      key("http_host", &Config::http_host, "address the HTTP server binds"),
+      key("http_port", &Config::http_port, "HTTP and WebSocket port"),
+      key("srt_port", &Config::srt_port, "UDP port of the SRT ingest listener"),
+      key("media_root", &Config::media_root, "directory for avatars, live segments, recordings, videos"),
+      key("public_host", &Config::public_host, "host name put into srt_url for publishers"),
+      key("log_format", &Config::log_format, "text | json"),
+      key("log_level", &Config::log_level, "trace | debug | info | warn | error"),
+      key("migrate_on_start", &Config::migrate_on_start, "apply pending migrations when serving"),
+      key("jwt_secret", &Config::jwt_secret, "HS256 secret for access tokens (at least 32 characters)"),
+      key("access_token_ttl_seconds", &Config::access_token_ttl_seconds, "access token lifetime"),
+      key("refresh_token_ttl_seconds", &Config::refresh_token_ttl_seconds, "refresh token lifetime"),
+      key("jwt_leeway_seconds", &Config::jwt_leeway_seconds, "clock skew tolerated on exp/iat/nbf"),
+      key("cors_origins", &Config::cors_origins, "origins allowed to call the API from a browser; [\"*\"] for any"),
+      key("trust_proxy", &Config::trust_proxy, "take the client IP from X-Forwarded-For (only behind a proxy)"),
+      key("io_threads", &Config::io_threads, "network threads; 0 = one per core"),
+      key("max_connections", &Config::max_connections, "open HTTP/WebSocket connections before new ones get 503"),
+      key("header_timeout_seconds", &Config::header_timeout_seconds, "time to send request headers"),
+      key("idle_timeout_seconds", &Config::idle_timeout_seconds, "keep-alive idle time"),
+      key("body_timeout_seconds", &Config::body_timeout_seconds, "time to send a request body"),
+      key("body_limit_bytes", &Config::body_limit_bytes, "default request body limit"),
+      key("avatar_limit_bytes", &Config::avatar_limit_bytes, "largest avatar upload"),
+      key("shutdown_grace_seconds", &Config::shutdown_grace_seconds, "how long SIGTERM waits for in-flight requests"),
+      key("db_pool_size", &Config::db_pool_size, "PostgreSQL connections (and blocking worker threads)"),
+      key("db_wait_ms", &Config::db_wait_ms, "longest wait for a free connection before 503"),
+      key("db_statement_timeout_ms", &Config::db_statement_timeout_ms, "PostgreSQL statement_timeout"),
+      Key{"rate_limits", "request budgets by policy: {\"login\": {\"limit\": 10, \"window_seconds\": 60}, ...}",
+          [](const Config& c) {
+            json j = json::object();
+            for (const auto& [name, r] : c.rate_limits) j[name] = {{"limit", r.limit}, {"window_seconds", r.window_seconds}};
+            return j;
+          },
+          [](Config& c, const json& v) {
+            for (const auto& [name, r] : v.items()) {
+              auto& rule = c.rate_limits[name];
+              rule.limit = r.at("limit").get<int>();
+              if (r.contains("window_seconds")) rule.window_seconds = r.at("window_seconds").get<int>();
+            }
+          }},
+  };
+  return all;
+}
+
+std::string env_name(const std::string& key) {
+  std::string out = "REELHUB_";
+  for (char c : key) out.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  return out;
+}
+
+std::string flag_name(std::string key) {
+  std::replace(key.begin(), key.end(), '_', '-');
+  return "--" + key;
+}
+
+// Env and flag values are text; the default's JSON type says how to read them.
+json coerce(const std::string& text, const json& like, const std::string& source) {
+  try {
+    if (like.is_string()) return text;
+    if (like.is_boolean()) {
+      if (text == "true" || text == "1" || text == "yes") return true;
+      if (text == "false" || text == "0" || text == "no") return false;
+      throw ConfigError(source + ": expected true or false, got '" + text + "'");
+    }
+    if (like.is_number()) {
+      std::size_t used = 0;
+      const long long v = std::stoll(text, &used);
+      if (used != text.size()) throw std::invalid_argument(text);
+      return v;
+    }
+    if (like.is_array() && (text.empty() || text.front() != '[')) {
+      json arr = json::array();  // "a,b,c"
+      std::size_t start = 0;
+      while (start <= text.size()) {
+        auto end = text.find(',', start);
+        if (end == std::string::npos) end = text.size();
+        auto item = text.substr(start, end - start);
+        item.erase(0, item.find_first_not_of(' '));
+        item.erase(item.find_last_not_of(' ') + 1);
+        if (!item.empty()) arr.push_back(item);
+        start = end + 1;
+      }
+      return arr;
+    }
+    return json::parse(text);
+  } catch (const ConfigError&) {
+    throw;
+  } catch (const std::exception&) {
+    throw ConfigError(source + ": cannot read '" + text + "' as " + std::string(like.type_name()));
+  }
+}
+
+void apply(Config& config, const Key& k, const json& value, const std::string& source) {
+  try {
+    k.set(config, value);
+  } catch (const std::exception& e) {
+    throw ConfigError(source + ": invalid value for " + k.name + " (" + e.what() + ")");
+  }
+}
+
+const Key* find_key(const std::string& name) {
+  for (const auto& k : keys())
+    if (k.name == name) return &k;
+  return nullptr;
+}
+
+void validate(const Config& c) {
+  auto fail = [](const std::string& msg) { throw ConfigError(msg); };
+  if (c.mode != "development" && c.mode != "production") fail("mode must be development or production");
+  if (c.log_format != "text" && c.log_format != "json") fail("log_format must be text or json");
+  if (c.http_port == 0) fail("http_port must be between 1 and 65535");
+  if (c.srt_port == 0) fail("srt_port must be between 1 and 65535");
+  if (c.media_root.empty()) fail("media_root must not be empty");
+  if (c.jwt_secret.size() < 32) fail("jwt_secret must be at least 32 characters (set REELHUB_JWT_SECRET)");
+  if (c.mode == "production" && c.jwt_secret == Config::example_jwt_secret)
+    fail("jwt_secret is the example secret; set REELHUB_JWT_SECRET to a private value in production");
+  if (c.access_token_ttl_seconds < 60) fail("access_token_ttl_seconds must be at least 60");
+  if (c.refresh_token_ttl_seconds < c.access_token_ttl_seconds)
+    fail("refresh_token_ttl_seconds must not be shorter than access_token_ttl_seconds");
+  if (c.jwt_leeway_seconds < 0 || c.jwt_leeway_seconds > 300) fail("jwt_leeway_seconds must be 0..300");
+  if (c.io_threads < 0 || c.io_threads > 256) fail("io_threads must be 0..256");
+  if (c.max_connections < 1) fail("max_connections must be positive");
+  if (c.header_timeout_seconds < 1 || c.idle_timeout_seconds < 1 || c.body_timeout_seconds < 1)
+    fail("timeouts must be at least 1 second");
+  if (c.body_limit_bytes < 1024) fail("body_limit_bytes must be at least 1024");
+  if (c.shutdown_grace_seconds < 0) fail("shutdown_grace_seconds must not be negative");
+  if (c.db_pool_size < 1 || c.db_pool_size > 512) fail("db_pool_size must be 1..512");
+  if (c.db_wait_ms < 1) fail("db_wait_ms must be positive");
+  for (const auto& [name, r] : c.rate_limits)
+    if (r.limit < 0 || r.window_seconds < 1) fail("rate_limits." + name + ": limit >= 0 and window_seconds >= 1");
+}
+
+}  // namespace
+
+std::map<std::string, std::string> current_environment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string entry(*e);
+    const auto eq = entry.find('=');
+    if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
+  }
+  return env;
+}
+
+CommandLine load_config(int argc, const char* const* argv, const std::map<std::string, std::string>& env) {
+  CommandLine cl;
+  std::vector<std::pair<std::string, std::string>> flags;  // key, value
+  std::string config_path;
+  bool config_explicit = false;
+  if (auto it = env.find("REELHUB_CONFIG"); it != env.end()) {
+    config_path = it->second;
+    config_explicit = true;
+  }
+  bool command_seen = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h" || arg == "help") {
+      cl.command = "help";
+      return cl;
+    }
+    if (arg.rfind("--", 0) != 0) {
+      if (command_seen || (arg != "serve" && arg != "migrate")) throw ConfigError("unknown command '" + arg + "'");
+      cl.command = arg;
+      command_seen = true;
+      continue;
+    }
+    std::string name = arg.substr(2), value;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      throw ConfigError("flag --" + name + " needs a value");
+    }
+    std::replace(name.begin(), name.end(), '-', '_');
+    if (name == "config") {
+      config_path = value;
+      config_explicit = true;
+      continue;
+    }
+    if (!find_key(name)) throw ConfigError("unknown flag --" + arg.substr(2, arg.find('=') - 2));
+    flags.emplace_back(name, value);
+  }
+
+  Config& config = cl.config;
+  if (config_path.empty() && std::filesystem::exists("config/reelhub.example.json"))
+    config_path = "config/reelhub.example.json";
+  if (!config_path.empty()) {
+    std::ifstream in(config_path);
+    if (!in) {
+      if (config_explicit) throw ConfigError("cannot read config file " + config_path);
+    } else {
+      json file = json::parse(in, nullptr, false, true);
+      if (file.is_discarded() || !file.is_object()) throw ConfigError(config_path + ": not a JSON object");
+      for (const auto& [name, value] : file.items()) {
+        const Key* k = find_key(name);
+        if (!k) throw ConfigError(config_path + ": unknown key '" + name + "'");
+        apply(config, *k, value, config_path);
+      }
+    }
+  }
+  if (auto it = env.find("DATABASE_URL"); it != env.end() && !it->second.empty()) config.database_url = it->second;
+  for (const auto& k : keys()) {
+    const auto name = env_name(k.name);
+    if (auto it = env.find(name); it != env.end()) apply(config, k, coerce(it->second, k.get(config), name), name);
+  }
+  for (const auto& [name, value] : flags) {
+    const Key& k = *find_key(name);
+    apply(config, k, coerce(value, k.get(config), flag_name(name)), flag_name(name));
+  }
+  validate(config);
+  if (config.database_url.empty()) throw ConfigError("database_url is not set (set DATABASE_URL)");
+  return cl;
+}
+
+std::string help_text() {
+  std::string out =
+      "Usage: reelhub [serve|migrate] [--config FILE] [--key value ...]\n"
+      "       reelhub --help\n\n"
+      "Commands:\n"
+      "  serve     apply pending migrations (unless migrate_on_start=false), then serve HTTP (default)\n"
+      "  migrate   apply pending migrations and exit\n\n"
+      "Configuration, lowest precedence first: the config file (--config, REELHUB_CONFIG, or\n"
+      "config/reelhub.example.json when present), then environment REELHUB_<KEY>, then flags --<key>.\n\n"
+      "Keys (flag / environment: description [default]):\n";
+  const Config defaults;
+  for (const auto& k : keys()) {
+    out += "  " + flag_name(k.name) + " / " + env_name(k.name) + "\n      " + k.help + " [" + k.get(defaults).dump() +
+           "]\n";
+  }
+  return out;
+}
+
+}  // namespace reelhub

@@ -1,0 +1,66 @@
+#include "reelhub/core/logging.hpp"
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+extern "C" {
+#include <libavutil/log.h>
+}
+
+namespace reelhub {
+namespace {
+
+/// %j: the message as JSON fields — merged when it is a JSON object, else "msg":"...".
+class JsonPayloadFlag : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    const std::string_view payload(msg.payload.data(), msg.payload.size());
+    std::string out;
+    if (payload.size() > 2 && payload.front() == '{' && payload.back() == '}') {
+      out = payload.substr(1, payload.size() - 2);
+    } else {
+      out = "\"msg\":" + nlohmann::json(std::string(payload)).dump(-1, ' ', false,
+                                                                   nlohmann::json::error_handler_t::replace);
+    }
+    dest.append(out.data(), out.data() + out.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonPayloadFlag>(); }
+};
+
+// libav* logs to stderr by default, outside our format; route it through spdlog instead.
+// Its errors describe a bad input file, which the caller already reports, so they log as warn.
+void forward_av_log(void* avcl, int level, const char* fmt, va_list args) {
+  if (level > av_log_get_level()) return;
+  thread_local int print_prefix = 1;
+  char line[1024];
+  av_log_format_line2(avcl, level, fmt, args, line, sizeof line, &print_prefix);
+  std::string_view text(line);
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+  if (text.empty()) return;
+  const auto spd_level = level <= AV_LOG_ERROR ? spdlog::level::warn : spdlog::level::debug;
+  spdlog::log(spd_level, "ffmpeg: {}", text);
+}
+
+}  // namespace
+
+void init_logging(const std::string& format, const std::string& level) {
+  auto logger = std::make_shared<spdlog::logger>("reelhub", std::make_shared<spdlog::sinks::stdout_sink_mt>());
+  if (format == "json") {
+    auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+    formatter->add_flag<JsonPayloadFlag>('j').set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%j})");
+    logger->set_formatter(std::move(formatter));
+  } else {
+    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
+  }
+  logger->set_level(spdlog::level::from_str(level));
+  logger->flush_on(spdlog::level::warn);
+  spdlog::set_default_logger(std::move(logger));
+  spdlog::flush_every(std::chrono::seconds(1));
+  av_log_set_level(spdlog::get_level() <= spdlog::level::debug ? AV_LOG_WARNING : AV_LOG_ERROR);
+  av_log_set_callback(forward_av_log);
+}
+
+}  // namespace reelhub

@@ -1,0 +1,48 @@
+#include "accounts.hpp"
+
+#include <algorithm>
+
+#include "repo.hpp"
+
+namespace reelhub::users {
+namespace {
+
+Account to_account(UserRow row) {
+  return Account{.id = row.id,
+                 .username = std::move(row.username),
+                 .email = std::move(row.email),
+                 .role = row.role,
+                 .is_active = row.is_active,
+                 .password_hash = std::move(row.password_hash),
+                 .created_at = std::move(row.created_at)};
+}
+
+std::optional<Account> to_account(std::optional<UserRow> row) {
+  if (!row) return std::nullopt;
+  return to_account(std::move(*row));
+}
+
+}  // namespace
+
+bool is_valid_username(std::string_view username) {
+  return username.size() >= 3 && username.size() <= 32 && std::all_of(username.begin(), username.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                  c == '.' || c == '-';
+         });
+}
+
+Account Accounts::create(const NewAccount& account) {
+  return to_account(db_.transact([&](pqxx::work& tx) {
+    return repo::insert_user(tx, account.username, account.email, account.password_hash, account.role);
+  }));
+}
+
+std::optional<Account> Accounts::find_by_login(const std::string& email_or_username) {
+  return to_account(db_.transact([&](pqxx::work& tx) { return repo::find_user_by_login(tx, email_or_username); }));
+}
+
+std::optional<Account> Accounts::find_by_id(std::int64_t id) {
+  return to_account(db_.transact([&](pqxx::work& tx) { return repo::find_user(tx, id); }));
+}
+
+}  // namespace reelhub::users

@@ -1,0 +1,228 @@
+#include "repo.hpp"
+
+#include <string_view>
+
+#include "reelhub/core/error.hpp"
+#include "reelhub/core/time.hpp"
+#include "reelhub/db/pool.hpp"
+
+namespace reelhub::users::repo {
+namespace {
+
+// Subscription counts take active users only, like the subscriber lists do.
+const std::string kUserColumns = R"(u.id, u.username, u.email, u.password_hash, u.role, u.is_active,
+  u.display_name, u.bio, u.avatar_version, u.created_at,
+  (SELECT count(*) FROM subscriptions s JOIN users su ON su.id = s.subscriber_id AND su.is_active
+    WHERE s.channel_id = u.id) AS subscribers_count,
+  (SELECT count(*) FROM subscriptions s JOIN users sc ON sc.id = s.channel_id AND sc.is_active
+    WHERE s.subscriber_id = u.id) AS subscriptions_count)";
+
+const std::string kInsertUser = R"(WITH u AS (
+    INSERT INTO users (username, email, password_hash, role) VALUES ($1, $2, $3, $4) RETURNING *)
+  SELECT )" + kUserColumns + " FROM u";
+
+const std::string kFindUser = "SELECT " + kUserColumns + " FROM users u WHERE u.id = $1";
+
+const std::string kFindUserByLogin = "SELECT " + kUserColumns + R"( FROM users u
+  WHERE lower(u.email) = lower($1) OR lower(u.username) = lower($1)
+  ORDER BY lower(u.email) = lower($1) DESC LIMIT 1)";
+
+constexpr const char* kUserState = "SELECT is_active FROM users WHERE id = $1";
+constexpr const char* kLockActiveUserShare = "SELECT 1 FROM users WHERE id = $1 AND is_active FOR SHARE";
+constexpr const char* kLockActiveUserUpdate = "SELECT 1 FROM users WHERE id = $1 AND is_active FOR NO KEY UPDATE";
+
+// $3/$4 NULL keeps the field, '' clears it.
+const std::string kUpdateProfile = R"(WITH u AS (
+    UPDATE users SET
+      username = COALESCE($2, username),
+      display_name = CASE WHEN $3::text IS NULL THEN display_name ELSE NULLIF($3::text, '') END,
+      bio = CASE WHEN $4::text IS NULL THEN bio ELSE NULLIF($4::text, '') END,
+      updated_at = now()
+    WHERE id = $1 RETURNING *)
+  SELECT )" + kUserColumns + " FROM u";
+
+constexpr const char* kBumpAvatarVersion = R"(UPDATE users
+  SET avatar_version = avatar_version + 1, avatar_updated_at = now(), updated_at = now()
+  WHERE id = $1 RETURNING avatar_version)";
+
+// $1 viewer, $2 pattern (escaped, wrapped in %). Plain ILIKE so the trigram indexes apply;
+// backslash is PostgreSQL's default LIKE escape.
+const std::string kSearchWhere = R"( FROM users u
+  WHERE u.is_active AND (u.username ILIKE $2 OR u.display_name ILIKE $2)
+    AND NOT EXISTS (SELECT 1 FROM user_blocks b
+                    WHERE (b.blocker_id = $1 AND b.blocked_id = u.id) OR (b.blocker_id = u.id AND b.blocked_id = $1)))";
+// $3 exact text, $4 escaped prefix pattern: exact username, then prefix matches, then the rest.
+const std::string kSearchUsers = "SELECT " + kUserColumns + kSearchWhere + R"(
+  ORDER BY lower(u.username) = lower($3) DESC, u.username ILIKE $4 DESC, lower(u.username), u.id
+  LIMIT $5 OFFSET $6)";
+const std::string kCountSearchUsers = "SELECT count(*)" + kSearchWhere;
+
+const std::string kListUsers = "SELECT " + kUserColumns + " FROM users u ORDER BY u.id LIMIT $1 OFFSET $2";
+constexpr const char* kCountUsers = "SELECT count(*) FROM users";
+
+constexpr const char* kInsertBlock =
+    "INSERT INTO user_blocks (blocker_id, blocked_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+constexpr const char* kDeleteBlock = "DELETE FROM user_blocks WHERE blocker_id = $1 AND blocked_id = $2";
+constexpr const char* kIsBlocked =
+    "SELECT EXISTS (SELECT 1 FROM user_blocks WHERE blocker_id = $1 AND blocked_id = $2)";
+const std::string kBlockedUsers = "SELECT " + kUserColumns + R"( FROM user_blocks b
+  JOIN users u ON u.id = b.blocked_id AND u.is_active
+  WHERE b.blocker_id = $1 ORDER BY b.created_at DESC, u.id)";
+
+constexpr const char* kInsertSubscription =
+    "INSERT INTO subscriptions (subscriber_id, channel_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+constexpr const char* kDeleteSubscription =
+    "DELETE FROM subscriptions WHERE subscriber_id = $1 AND channel_id = $2";
+constexpr const char* kCountSubscribers = R"(SELECT count(*) FROM subscriptions c
+  JOIN users u ON u.id = c.subscriber_id AND u.is_active WHERE c.channel_id = $1)";
+const std::string kSubscribers = "SELECT " + kUserColumns + R"( FROM subscriptions c
+  JOIN users u ON u.id = c.subscriber_id AND u.is_active
+  WHERE c.channel_id = $1 ORDER BY c.created_at DESC, u.id LIMIT $2 OFFSET $3)";
+
+UserRow user_row(const pqxx::row& r) {
+  UserRow u;
+  u.id = r["id"].as<std::int64_t>();
+  u.username = r["username"].as<std::string>();
+  u.email = r["email"].as<std::string>();
+  u.password_hash = r["password_hash"].as<std::string>();
+  u.role = http::parse_role(r["role"].as<std::string>()).value();  // the CHECK constraint admits no other
+  u.is_active = r["is_active"].as<bool>();
+  u.display_name = r["display_name"].get<std::string>();
+  u.bio = r["bio"].get<std::string>();
+  u.avatar_version = r["avatar_version"].as<int>();
+  u.created_at = iso8601_from_pg(r["created_at"].as<std::string>());
+  u.subscribers_count = r["subscribers_count"].as<std::int64_t>();
+  u.subscriptions_count = r["subscriptions_count"].as<std::int64_t>();
+  return u;
+}
+
+std::optional<UserRow> first_user(const pqxx::result& result) {
+  if (result.empty()) return std::nullopt;
+  return user_row(result[0]);
+}
+
+std::vector<UserRow> user_rows(const pqxx::result& result) {
+  std::vector<UserRow> rows;
+  rows.reserve(result.size());
+  for (const auto& r : result) rows.push_back(user_row(r));
+  return rows;
+}
+
+/// Runs a statement that writes username or email, turning a unique violation into a 409 that
+/// names the field (the message carries the index name of migrations/0001_users.sql).
+template <class Fn>
+auto mapping_conflicts(Fn&& fn) {
+  try {
+    return fn();
+  } catch (const pqxx::sql_error& e) {
+    if (!db::is_unique_violation(e)) throw;
+    if (std::string_view(e.what()).find("users_email_lower_key") != std::string_view::npos) {
+      throw ApiError(ErrorCode::conflict, "Email is already registered", {{"email", {"is already taken"}}});
+    }
+    throw ApiError(ErrorCode::conflict, "Username is already taken", {{"username", {"is already taken"}}});
+  }
+}
+
+/// `text` with LIKE's wildcards and escape character made literal.
+std::string escape_like(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+UserRow insert_user(pqxx::work& tx, const std::string& username, const std::string& email,
+                    const std::string& password_hash, http::Role role) {
+  return mapping_conflicts([&] {
+    return user_row(tx.exec_params1(kInsertUser, username, email, password_hash, std::string(http::role_name(role))));
+  });
+}
+
+std::optional<UserRow> find_user(pqxx::work& tx, std::int64_t id) {
+  return first_user(tx.exec_params(kFindUser, id));
+}
+
+std::optional<UserRow> find_user_by_login(pqxx::work& tx, const std::string& email_or_username) {
+  return first_user(tx.exec_params(kFindUserByLogin, email_or_username));
+}
+
+UserState user_state(pqxx::work& tx, std::int64_t id) {
+  const auto result = tx.exec_params(kUserState, id);
+  if (result.empty()) return UserState::missing;
+  return result[0][0].as<bool>() ? UserState::active : UserState::inactive;
+}
+
+bool lock_active_user(pqxx::work& tx, std::int64_t id, RowLock mode) {
+  return !tx.exec_params(mode == RowLock::share ? kLockActiveUserShare : kLockActiveUserUpdate, id).empty();
+}
+
+std::optional<UserRow> update_profile(pqxx::work& tx, std::int64_t id, const std::optional<std::string>& username,
+                                      const std::optional<std::string>& display_name,
+                                      const std::optional<std::string>& bio) {
+  return mapping_conflicts([&] { return first_user(tx.exec_params(kUpdateProfile, id, username, display_name, bio)); });
+}
+
+std::optional<int> bump_avatar_version(pqxx::work& tx, std::int64_t id) {
+  const auto result = tx.exec_params(kBumpAvatarVersion, id);
+  if (result.empty()) return std::nullopt;
+  return result[0][0].as<int>();
+}
+
+UserRows search_users(pqxx::work& tx, std::int64_t viewer_id, const std::string& text, std::int64_t limit,
+                      std::int64_t offset) {
+  const std::string escaped = escape_like(text);
+  const std::string contains = "%" + escaped + "%";
+  UserRows page;
+  page.rows = user_rows(tx.exec_params(kSearchUsers, viewer_id, contains, text, escaped + "%", limit, offset));
+  page.total = tx.exec_params1(kCountSearchUsers, viewer_id, contains)[0].as<std::int64_t>();
+  return page;
+}
+
+UserRows list_users(pqxx::work& tx, std::int64_t limit, std::int64_t offset) {
+  UserRows page;
+  page.rows = user_rows(tx.exec_params(kListUsers, limit, offset));
+  page.total = tx.exec1(kCountUsers)[0].as<std::int64_t>();
+  return page;
+}
+
+void insert_block(pqxx::work& tx, std::int64_t blocker_id, std::int64_t blocked_id) {
+  tx.exec_params0(kInsertBlock, blocker_id, blocked_id);
+}
+
+void delete_block(pqxx::work& tx, std::int64_t blocker_id, std::int64_t blocked_id) {
+  tx.exec_params0(kDeleteBlock, blocker_id, blocked_id);
+}
+
+bool is_blocked(pqxx::work& tx, std::int64_t blocker_id, std::int64_t blocked_id) {
+  return tx.exec_params1(kIsBlocked, blocker_id, blocked_id)[0].as<bool>();
+}
+
+std::vector<UserRow> blocked_users(pqxx::work& tx, std::int64_t blocker_id) {
+  return user_rows(tx.exec_params(kBlockedUsers, blocker_id));
+}
+
+void insert_subscription(pqxx::work& tx, std::int64_t subscriber_id, std::int64_t channel_id) {
+  tx.exec_params0(kInsertSubscription, subscriber_id, channel_id);
+}
+
+void delete_subscription(pqxx::work& tx, std::int64_t subscriber_id, std::int64_t channel_id) {
+  tx.exec_params0(kDeleteSubscription, subscriber_id, channel_id);
+}
+
+std::int64_t count_subscribers(pqxx::work& tx, std::int64_t channel_id) {
+  return tx.exec_params1(kCountSubscribers, channel_id)[0].as<std::int64_t>();
+}
+
+UserRows subscribers(pqxx::work& tx, std::int64_t channel_id, std::int64_t limit, std::int64_t offset) {
+  UserRows page;
+  page.rows = user_rows(tx.exec_params(kSubscribers, channel_id, limit, offset));
+  page.total = count_subscribers(tx, channel_id);
+  return page;
+}
+
+}  // namespace reelhub::users::repo

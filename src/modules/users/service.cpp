@@ -1,0 +1,198 @@
+#include "service.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+#include "reelhub/core/error.hpp"
+#include "reelhub/core/random.hpp"
+#include "reelhub/media/avatar.hpp"
+#include "repo.hpp"
+
+namespace reelhub::users {
+namespace {
+
+[[noreturn]] void user_not_found() { throw ApiError(ErrorCode::not_found, "User not found"); }
+
+/// The version in the URL lets clients cache an avatar for a day yet see a new upload at once.
+std::string avatar_url(std::int64_t user_id, int version) {
+  return "/users/" + std::to_string(user_id) + "/avatar?v=" + std::to_string(version);
+}
+
+std::optional<std::string> avatar_url(const UserRow& row) {
+  if (row.avatar_version == 0) return std::nullopt;
+  return avatar_url(row.id, row.avatar_version);
+}
+
+Profile public_view(const UserRow& row) {
+  return Profile{.id = row.id,
+                 .username = row.username,
+                 .role = row.role,
+                 .display_name = row.display_name,
+                 .bio = row.bio,
+                 .avatar_url = avatar_url(row),
+                 .subscribers_count = row.subscribers_count,
+                 .created_at = row.created_at};
+}
+
+/// Only for the user themself and for admins.
+Profile private_view(const UserRow& row) {
+  Profile p = public_view(row);
+  p.email = row.email;
+  p.is_active = row.is_active;
+  p.subscriptions_count = row.subscriptions_count;
+  return p;
+}
+
+std::vector<Profile> public_views(const std::vector<UserRow>& rows) {
+  std::vector<Profile> out;
+  out.reserve(rows.size());
+  for (const auto& row : rows) out.push_back(public_view(row));
+  return out;
+}
+
+ProfilePage public_page(const UserRows& rows) { return ProfilePage{public_views(rows.rows), rows.total}; }
+
+void reject_self(std::int64_t caller_id, std::int64_t target_id, const char* field, const char* message) {
+  if (caller_id == target_id) {
+    throw ApiError(ErrorCode::validation_failed, message, {{field, {"must not be your own user id"}}});
+  }
+}
+
+/// Replaces `path` with `bytes` so readers see the old file or the new one, never a torn one:
+/// write and fsync a temporary file beside it, then rename over.
+void write_file_atomically(const std::filesystem::path& path, std::string_view bytes) {
+  std::filesystem::create_directories(path.parent_path());
+  const std::filesystem::path tmp = path.parent_path() / ("." + path.filename().string() + "." + random_hex(8));
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "cannot create " + tmp.string());
+  std::size_t written = 0;
+  int error = 0;
+  while (written < bytes.size() && error == 0) {
+    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n > 0) written += static_cast<std::size_t>(n);
+    else if (n == 0 || errno != EINTR) error = n == 0 ? EIO : errno;
+  }
+  if (error == 0 && ::fsync(fd) != 0) error = errno;
+  if (::close(fd) != 0 && error == 0) error = errno;
+  if (error == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) error = errno;
+  if (error != 0) {
+    ::unlink(tmp.c_str());
+    throw std::system_error(error, std::generic_category(), "cannot write " + path.string());
+  }
+}
+
+}  // namespace
+
+UsersService::UsersService(db::Pool& db, std::filesystem::path media_root)
+    : db_(db), avatar_dir_(std::move(media_root) / "avatars") {}
+
+Profile UsersService::own_profile(const http::AuthUser& caller) {
+  auto row = db_.transact([&](pqxx::work& tx) { return repo::find_user(tx, caller.id); });
+  if (!row) user_not_found();
+  return private_view(*row);
+}
+
+Profile UsersService::update_profile(const http::AuthUser& caller, const ProfileChanges& changes) {
+  auto row = db_.transact([&](pqxx::work& tx) {
+    return repo::update_profile(tx, caller.id, changes.username, changes.display_name, changes.bio);
+  });
+  if (!row) user_not_found();
+  return private_view(*row);
+}
+
+Profile UsersService::public_profile(std::int64_t user_id) {
+  auto row = db_.transact([&](pqxx::work& tx) { return repo::find_user(tx, user_id); });
+  if (!row || !row->is_active) user_not_found();
+  return public_view(*row);
+}
+
+ProfilePage UsersService::search(const http::AuthUser& caller, const std::string& text, PageRequest page) {
+  return public_page(db_.transact(
+      [&](pqxx::work& tx) { return repo::search_users(tx, caller.id, text, page.limit, page.offset); }));
+}
+
+void UsersService::block(const http::AuthUser& caller, std::int64_t user_id) {
+  reject_self(caller.id, user_id, "user_id", "You cannot block yourself");
+  db_.transact([&](pqxx::work& tx) {
+    // Locking the caller's row makes a concurrent subscribe() to the caller (which share-locks
+    // it) either finish before this block, and be undone below, or see the block and fail.
+    if (!repo::lock_active_user(tx, caller.id, RowLock::no_key_update)) {
+      throw ApiError(ErrorCode::unauthorized, "Account is not active");
+    }
+    // Not locked: two users blocking each other at once must not deadlock.
+    if (repo::user_state(tx, user_id) != UserState::active) user_not_found();
+    repo::insert_block(tx, caller.id, user_id);
+    repo::delete_subscription(tx, user_id, caller.id);
+  });
+}
+
+void UsersService::unblock(const http::AuthUser& caller, std::int64_t user_id) {
+  reject_self(caller.id, user_id, "user_id", "You cannot unblock yourself");
+  db_.transact([&](pqxx::work& tx) {
+    if (repo::user_state(tx, user_id) == UserState::missing) user_not_found();
+    repo::delete_block(tx, caller.id, user_id);
+  });
+}
+
+std::vector<Profile> UsersService::blocked(const http::AuthUser& caller) {
+  return public_views(db_.transact([&](pqxx::work& tx) { return repo::blocked_users(tx, caller.id); }));
+}
+
+Subscription UsersService::subscribe(const http::AuthUser& caller, std::int64_t channel_id) {
+  reject_self(caller.id, channel_id, "id", "You cannot subscribe to yourself");
+  return db_.transact([&](pqxx::work& tx) {
+    // The share lock waits for a block() of this channel in flight (see block()).
+    if (!repo::lock_active_user(tx, channel_id, RowLock::share)) user_not_found();
+    if (repo::is_blocked(tx, channel_id, caller.id)) {
+      throw ApiError(ErrorCode::forbidden, "You cannot subscribe to a user who blocked you");
+    }
+    repo::insert_subscription(tx, caller.id, channel_id);
+    return Subscription{channel_id, repo::count_subscribers(tx, channel_id)};
+  });
+}
+
+Subscription UsersService::unsubscribe(const http::AuthUser& caller, std::int64_t channel_id) {
+  reject_self(caller.id, channel_id, "id", "You cannot unsubscribe from yourself");
+  return db_.transact([&](pqxx::work& tx) {
+    if (repo::user_state(tx, channel_id) == UserState::missing) user_not_found();
+    repo::delete_subscription(tx, caller.id, channel_id);
+    return Subscription{channel_id, repo::count_subscribers(tx, channel_id)};
+  });
+}
+
+ProfilePage UsersService::subscribers(std::int64_t channel_id, PageRequest page) {
+  return public_page(db_.transact([&](pqxx::work& tx) {
+    if (repo::user_state(tx, channel_id) != UserState::active) user_not_found();
+    return repo::subscribers(tx, channel_id, page.limit, page.offset);
+  }));
+}
+
+ProfilePage UsersService::list_all(const http::AuthUser& caller, PageRequest page) {
+  if (caller.role != http::Role::admin) throw ApiError(ErrorCode::forbidden, "Admin role required");
+  const auto rows = db_.transact([&](pqxx::work& tx) { return repo::list_users(tx, page.limit, page.offset); });
+  ProfilePage out{.total = rows.total};
+  for (const auto& row : rows.rows) out.users.push_back(private_view(row));
+  return out;
+}
+
+std::string UsersService::upload_avatar(const http::AuthUser& caller, std::string_view image) {
+  const std::string jpeg = media::transcode_avatar(image);  // CPU-heavy: before the transaction
+  const int version = db_.transact([&](pqxx::work& tx) {
+    // The version bump locks the row, so concurrent uploads by one user replace the file in
+    // version order; a failed write rolls the bump back.
+    const auto bumped = repo::bump_avatar_version(tx, caller.id);
+    if (!bumped) user_not_found();
+    write_file_atomically(avatar_path(caller.id), jpeg);
+    return *bumped;
+  });
+  return avatar_url(caller.id, version);
+}
+
+std::filesystem::path UsersService::avatar_path(std::int64_t user_id) const {
+  return avatar_dir_ / (std::to_string(user_id) + ".jpg");
+}
+
+}  // namespace reelhub::users
