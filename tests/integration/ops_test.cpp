@@ -1,0 +1,152 @@
+// Ops endpoints (API.md "Ops"): health, readiness, storage, metrics, the OpenAPI document, CORS.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "expectations.hpp"
+#include "stack.hpp"
+#include "users.hpp"
+
+namespace reelhub::testing {
+namespace {
+
+constexpr const char* kAllowedOrigin = "https://app.example.com";
+
+class OpsTest : public StackTest {
+ protected:
+  static void SetUpTestSuite() {
+    auto env = relaxed_rate_limits();
+    env["REELHUB_CORS_ORIGINS"] = kAllowedOrigin;
+    start_stack(env);
+  }
+};
+
+/// The value of the Prometheus sample `name{...}` whose labels include all of `labels`; -1 when absent.
+double sample(const std::string& metrics, const std::string& name, const std::vector<std::string>& labels) {
+  std::istringstream lines(metrics);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(name + "{", 0) != 0) continue;
+    const auto close = line.find('}');
+    const std::string label_text = line.substr(name.size() + 1, close - name.size() - 1);
+    bool all = true;
+    for (const auto& l : labels) all = all && label_text.find(l) != std::string::npos;
+    if (all) return std::stod(line.substr(close + 1));
+  }
+  return -1;
+}
+
+TEST_F(OpsTest, HealthAnswersTheSeedShape) {
+  auto res = http().get("/health");
+  ASSERT_EQ(res.status, 200) << res;
+  ASSERT_TRUE(is_json(res));
+  const auto body = res.json();
+  EXPECT_EQ(body.at("status"), "healthy");
+  EXPECT_EQ(body.at("service"), "reelhub");
+  ASSERT_TRUE(body.at("timestamp").is_string()) << body;
+  EXPECT_TRUE(is_iso8601_utc(body["timestamp"].get<std::string>())) << body;
+}
+
+TEST_F(OpsTest, LiveAndReady) {
+  auto live = http().get("/health/live");
+  EXPECT_EQ(live.status, 200) << live;
+  EXPECT_TRUE(is_json(live));
+  auto ready = http().get("/health/ready");
+  EXPECT_EQ(ready.status, 200) << ready;
+  EXPECT_TRUE(is_json(ready));
+}
+
+TEST_F(OpsTest, StorageAnswersSeed001ShapeAnd503WhenUnwritable) {
+  auto res = http().get("/health/storage");
+  ASSERT_EQ(res.status, 200) << res;
+  ASSERT_TRUE(is_json(res));
+  auto body = res.json();
+  EXPECT_EQ(body.at("status"), "healthy");
+  EXPECT_TRUE(body.at("message").is_string()) << body;
+  ASSERT_TRUE(body.at("timestamp").is_string()) << body;
+  EXPECT_TRUE(is_iso8601_utc(body["timestamp"].get<std::string>())) << body;
+
+  // Put a plain file where the media directory was: nothing can be written below it any more
+  // (this holds for root too, unlike permission bits).
+  const auto media = stack().server.media_root();
+  const auto aside = media.parent_path() / "media.aside";
+  std::filesystem::rename(media, aside);
+  { std::ofstream(media) << "not a directory"; }
+
+  auto broken = http().get("/health/storage");
+  auto not_ready = http().get("/health/ready");
+
+  std::filesystem::remove(media);
+  std::filesystem::rename(aside, media);
+
+  EXPECT_EQ(broken.status, 503) << broken;
+  EXPECT_TRUE(is_json(broken));
+  EXPECT_EQ(broken.json().value("status", ""), "unhealthy") << broken;
+  EXPECT_EQ(not_ready.status, 503) << "readiness must include writable media storage: " << not_ready;
+
+  EXPECT_EQ(http().get("/health/storage").status, 200);
+  EXPECT_EQ(http().get("/health/ready").status, 200);
+}
+
+TEST_F(OpsTest, MetricsCountRequestsByRouteMethodAndStatus) {
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(http().get("/health").status, 200);
+  const std::string unknown = "/no-such-route-" + random_hex(4);
+  ASSERT_EQ(http().get(unknown).status, 404);
+
+  auto res = http().get("/metrics");
+  ASSERT_EQ(res.status, 200) << res;
+  EXPECT_EQ(res.header("Content-Type").rfind("text/plain", 0), 0u) << res.header("Content-Type");
+  const auto& text = res.body;
+  EXPECT_GE(sample(text, "reelhub_http_requests_total", {"route=\"/health\"", "method=\"GET\"", "status=\"200\""}), 3)
+      << text;
+  EXPECT_GE(sample(text, "reelhub_http_requests_total", {"status=\"404\""}), 1) << text;
+  EXPECT_NE(text.find("# TYPE reelhub_http_request_duration_seconds histogram"), std::string::npos) << text;
+  EXPECT_GE(sample(text, "reelhub_http_request_duration_seconds_count", {"route=\"/health\""}), 3) << text;
+  EXPECT_GE(sample(text, "reelhub_http_request_duration_seconds_bucket", {"route=\"/health\"", "le=\"+Inf\""}), 3)
+      << text;
+  // Unknown paths are not labels: a scanner must not be able to grow the metric set without bound.
+  EXPECT_EQ(text.find(unknown), std::string::npos) << "raw path used as a metric label";
+}
+
+TEST_F(OpsTest, OpenApiDocumentIsServedAsYaml) {
+  auto res = http().get("/openapi.yaml");
+  ASSERT_EQ(res.status, 200) << res;
+  EXPECT_NE(res.header("Content-Type").find("yaml"), std::string::npos) << res.header("Content-Type");
+  EXPECT_TRUE(std::regex_search(res.body, std::regex(R"((^|\n)openapi: ['"]?3\.)"))) << res.body.substr(0, 200);
+  for (const char* path : {"/auth/register", "/auth/login", "/auth/refresh", "/auth/logout", "/auth/validate",
+                           "/users/profile", "/health/ready"}) {
+    EXPECT_NE(res.body.find(std::string(path) + ":"), std::string::npos) << path << " is not documented";
+  }
+}
+
+TEST_F(OpsTest, CorsPreflightForAnAllowedOrigin) {
+  auto res = http().request("OPTIONS", "/auth/login", "",
+                            {{"Origin", kAllowedOrigin},
+                             {"Access-Control-Request-Method", "POST"},
+                             {"Access-Control-Request-Headers", "authorization, content-type"}});
+  EXPECT_TRUE(res.status == 200 || res.status == 204) << res;
+  EXPECT_EQ(res.header("Access-Control-Allow-Origin"), kAllowedOrigin) << res;
+  EXPECT_NE(res.header("Access-Control-Allow-Methods").find("POST"), std::string::npos) << res;
+  std::string allowed_headers = res.header("Access-Control-Allow-Headers");
+  for (auto& c : allowed_headers) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  EXPECT_NE(allowed_headers.find("authorization"), std::string::npos) << res;
+  EXPECT_NE(allowed_headers.find("content-type"), std::string::npos) << res;
+
+  // The actual request carries the origin back too.
+  auto actual = http().get("/health", {{"Origin", kAllowedOrigin}});
+  EXPECT_EQ(actual.header("Access-Control-Allow-Origin"), kAllowedOrigin) << actual;
+}
+
+TEST_F(OpsTest, CorsRefusesOtherOrigins) {
+  auto res = http().request("OPTIONS", "/auth/login", "",
+                            {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "POST"}});
+  EXPECT_FALSE(res.has_header("Access-Control-Allow-Origin")) << res;
+  auto actual = http().get("/health", {{"Origin", "https://evil.example"}});
+  EXPECT_FALSE(actual.has_header("Access-Control-Allow-Origin")) << actual;
+}
+
+}  // namespace
+}  // namespace reelhub::testing
