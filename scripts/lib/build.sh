@@ -9,6 +9,10 @@ reelhub_build() {
   local dir=$REELHUB_ROOT/$1
   shift
   export CCACHE_DIR=${CCACHE_DIR:-${HOME:-/tmp}/.cache/ccache}
+  # Paths relative to the checkout, so a fresh clone elsewhere (CI) still hits the cache; the
+  # sloppiness settings let ccache cache translation units built with precompiled headers.
+  export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$REELHUB_ROOT}
+  export CCACHE_SLOPPINESS=${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}
   # Each build dir has one fixed configuration; later CMakeLists changes re-run CMake by themselves.
   if [[ ! -f $dir/CMakeCache.txt || ! -f $dir/Makefile ]]; then
     reelhub_say "configuring $dir"
