@@ -65,7 +65,12 @@ void reject_self(std::int64_t caller_id, std::int64_t target_id, const char* fie
 /// write and fsync a temporary file beside it, then rename over.
 void write_file_atomically(const std::filesystem::path& path, std::string_view bytes) {
   std::filesystem::create_directories(path.parent_path());
-  const std::filesystem::path tmp = path.parent_path() / ("." + path.filename().string() + "." + random_hex(8));
+  // Appended piecewise: GCC 12 at -O3 misreads `"." + std::string&&` as an overflowing memcpy.
+  std::string tmp_name = ".";
+  tmp_name += path.filename().string();
+  tmp_name += '.';
+  tmp_name += random_hex(8);
+  const std::filesystem::path tmp = path.parent_path() / tmp_name;
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) throw std::system_error(errno, std::generic_category(), "cannot create " + tmp.string());
   std::size_t written = 0;
