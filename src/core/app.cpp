@@ -8,6 +8,7 @@ App::App(Config cfg)
                          config.db_statement_timeout_ms},
          metrics),
       tokens(config.jwt_secret, config.access_token_ttl_seconds, config.jwt_leeway_seconds),
-      media_root(std::filesystem::absolute(config.media_root)) {}
+      media_root(std::filesystem::absolute(config.media_root)),
+      hub(config, db, metrics) {}
 
 }  // namespace reelhub

@@ -66,6 +66,19 @@ const std::vector<Key>& keys() {
       key("db_pool_size", &Config::db_pool_size, "PostgreSQL connections (and blocking worker threads)"),
       key("db_wait_ms", &Config::db_wait_ms, "longest wait for a free connection before 503"),
       key("db_statement_timeout_ms", &Config::db_statement_timeout_ms, "PostgreSQL statement_timeout"),
+      key("ws_auth_timeout_ms", &Config::ws_auth_timeout_ms, "WebSocket: time to authenticate before close 4401"),
+      key("ws_ping_interval_ms", &Config::ws_ping_interval_ms, "WebSocket: server ping interval"),
+      key("ws_max_missed_pongs", &Config::ws_max_missed_pongs, "WebSocket: unanswered pings before close 4408"),
+      key("ws_max_message_bytes", &Config::ws_max_message_bytes, "WebSocket: largest client message (else close 1009)"),
+      key("ws_queue_max_messages", &Config::ws_queue_max_messages,
+          "WebSocket: send queue limit in messages per connection (overflow closes with 1008)"),
+      key("ws_queue_max_bytes", &Config::ws_queue_max_bytes, "WebSocket: send queue limit in bytes per connection"),
+      key("ws_max_subscriptions", &Config::ws_max_subscriptions, "WebSocket: topics one connection may subscribe to"),
+      key("ws_history_size", &Config::ws_history_size, "WebSocket: events kept per topic for offset recovery"),
+      key("ws_history_ttl_seconds", &Config::ws_history_ttl_seconds,
+          "WebSocket: how long a topic without subscribers keeps its history"),
+      key("ws_heartbeat_seconds", &Config::ws_heartbeat_seconds,
+          "WebSocket: presence heartbeat; an instance silent for 3 is taken as gone"),
       Key{"rate_limits", "request budgets by policy: {\"login\": {\"limit\": 10, \"window_seconds\": 60}, ...}",
           [](const Config& c) {
             json j = json::object();
@@ -167,6 +180,16 @@ void validate(const Config& c) {
   if (c.shutdown_grace_seconds < 0) fail("shutdown_grace_seconds must not be negative");
   if (c.db_pool_size < 1 || c.db_pool_size > 512) fail("db_pool_size must be 1..512");
   if (c.db_wait_ms < 1) fail("db_wait_ms must be positive");
+  if (c.ws_auth_timeout_ms < 100 || c.ws_ping_interval_ms < 100)
+    fail("ws_auth_timeout_ms and ws_ping_interval_ms must be at least 100");
+  if (c.ws_max_missed_pongs < 1) fail("ws_max_missed_pongs must be positive");
+  if (c.ws_max_message_bytes < 1024) fail("ws_max_message_bytes must be at least 1024");
+  if (c.ws_queue_max_messages < 1 || c.ws_queue_max_bytes < 1024)
+    fail("ws_queue_max_messages must be positive and ws_queue_max_bytes at least 1024");
+  if (c.ws_max_subscriptions < 1) fail("ws_max_subscriptions must be positive");
+  if (c.ws_history_size < 0 || c.ws_history_ttl_seconds < 1)
+    fail("ws_history_size must not be negative and ws_history_ttl_seconds must be positive");
+  if (c.ws_heartbeat_seconds < 1) fail("ws_heartbeat_seconds must be positive");
   for (const auto& [name, r] : c.rate_limits)
     if (r.limit < 0 || r.window_seconds < 1) fail("rate_limits." + name + ": limit >= 0 and window_seconds >= 1");
 }

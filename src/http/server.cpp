@@ -7,6 +7,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <limits>
 #include <list>
 #include <thread>
@@ -15,6 +16,8 @@
 #include "reelhub/core/random.hpp"
 #include "reelhub/http/router.hpp"
 #include "reelhub/metrics/registry.hpp"
+#include "reelhub/ws/live_hub.hpp"
+#include "ws/session.hpp"
 
 namespace reelhub::http {
 
@@ -103,6 +106,8 @@ struct Server::Impl {
   std::mutex connections_mutex;
   std::list<std::shared_ptr<Connection>> connections;
   std::vector<std::function<void()>> drain_hooks;
+  ws::LiveHub* hub = nullptr;  // set by serve_websockets()
+  const auth::TokenSigner* tokens = nullptr;
 };
 
 Server::Server(const Config& config, Pipeline& pipeline, metrics::Registry& metrics)
@@ -126,6 +131,12 @@ void Server::listen() {
 std::uint16_t Server::port() const { return impl_->acceptor.local_endpoint().port(); }
 
 void Server::on_drain(std::function<void()> fn) { impl_->drain_hooks.push_back(std::move(fn)); }
+
+void Server::serve_websockets(ws::LiveHub& hub, const auth::TokenSigner& tokens) {
+  impl_->hub = &hub;
+  impl_->tokens = &tokens;
+  on_drain([&hub] { hub.close_all(ws::CloseCode::going_away, "Server shutting down"); });
+}
 
 void Server::run() {
   auto& impl = *impl_;
@@ -242,6 +253,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
   const auto peer = stream.socket().remote_endpoint(ignored);
   const std::string peer_ip = ignored ? std::string("unknown") : peer.address().to_string();
   beast::flat_buffer buffer;
+  bool upgraded = false;  // the stream now belongs to a WebSocket session
 
   // Answers a request that failed before the pipeline saw it (bad framing, too large).
   auto reject = [&](ErrorCode code, const std::string& message) -> asio::awaitable<void> {
@@ -306,8 +318,20 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
 
     auto msg = parser.release();
     const bool keep_alive = msg.keep_alive();
-    Request req = to_request(std::move(msg), peer_ip, config.trust_proxy);
+    const bool websocket = hub && beast::websocket::is_upgrade(msg);
+    Request req = to_request(std::move(msg), peer_ip, config.trust_proxy);  // moves the body only
     Prepared prepared = pipeline.prepare(req);
+    if (websocket && !prepared.response && prepared.route_label == ws::kEndpointPath) {
+      Response switching;
+      switching.status = 101;
+      pipeline.finish(req, prepared, switching, started);
+      buffer = {};  // a WebSocket client sends nothing before the 101, so nothing is left in it
+      upgraded = true;
+      conn->stream = nullptr;  // the drain reaches it through the hub (close 1001), not the socket
+      co_await ws::serve_websocket(*hub, *tokens, workers.get_executor(), std::move(stream), std::move(msg),
+                                   std::move(req));
+      break;
+    }
     // Not a conditional expression: GCC 12 miscompiles co_await inside ?: (double destruction).
     Response res;
     if (prepared.response) res = std::move(*prepared.response);
@@ -316,7 +340,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
     if (!co_await write_response(stream, req, res, keep_alive && !draining)) break;
     if (!keep_alive || draining) break;
   }
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  if (!upgraded) stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   conn->stream = nullptr;
   {
     std::lock_guard lock(connections_mutex);

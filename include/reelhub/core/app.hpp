@@ -8,6 +8,7 @@
 #include "reelhub/db/pool.hpp"
 #include "reelhub/http/router.hpp"
 #include "reelhub/metrics/registry.hpp"
+#include "reelhub/ws/live_hub.hpp"
 
 namespace reelhub {
 
@@ -20,6 +21,7 @@ struct App {
   auth::TokenSigner tokens;
   http::Router router;
   std::filesystem::path media_root;  // absolute
+  ws::LiveHub hub;                   // modules publish through it as ws::Hub
 };
 
 }  // namespace reelhub

@@ -54,10 +54,23 @@ struct Config {
   int db_wait_ms = 2000;
   int db_statement_timeout_ms = 10000;
 
-  // Rate limits by policy name: general, login, register, upload, live
+  // WebSocket hub (GET /ws)
+  int ws_auth_timeout_ms = 10000;          // to authenticate after connecting, else close 4401
+  int ws_ping_interval_ms = 20000;         // server pings this often
+  int ws_max_missed_pongs = 2;             // unanswered pings before close 4408
+  int ws_max_message_bytes = 64 * 1024;    // larger client messages close with 1009
+  int ws_queue_max_messages = 1024;        // per-connection send queue; overflow closes with 1008
+  int ws_queue_max_bytes = 1 << 20;
+  int ws_max_subscriptions = 100;          // topics per connection
+  int ws_history_size = 128;               // events per topic kept for recovery
+  int ws_history_ttl_seconds = 300;        // how long a topic without subscribers keeps them
+  int ws_heartbeat_seconds = 5;            // presence heartbeat; 3 missed = instance gone
+
+  // Rate limits by policy name: general, login, register, upload, live, ws_connect
   std::map<std::string, RateRule> rate_limits = {
       {"general", {1000, 60}}, {"login", {10, 60}}, {"register", {10, 60}},
-      {"upload", {5, 60}},     {"live", {10, 60}},
+      {"upload", {5, 60}},     {"live", {10, 60}},  {"ws_connect", {5, 60}},
+      {"chat_send", {20, 10}},
   };
 
   /// The secret shipped in config/reelhub.example.json; refused in production mode.

@@ -18,6 +18,9 @@ class Registry;
 namespace reelhub::auth {
 class TokenSigner;
 }
+namespace reelhub::ws {
+class LiveHub;
+}
 
 namespace reelhub::http {
 
@@ -72,6 +75,9 @@ class Server {
   void run();
   /// Callbacks run when draining starts (close WebSockets, stop ingest).
   void on_drain(std::function<void()> fn);
+  /// Hands WebSocket upgrades of GET /ws (once routed and rate limited) to `hub`'s sessions; they
+  /// count as open connections and are closed with 1001 when draining starts.
+  void serve_websockets(ws::LiveHub& hub, const auth::TokenSigner& tokens);
 
  private:
   struct Impl;

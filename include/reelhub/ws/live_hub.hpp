@@ -1,0 +1,108 @@
+#pragma once
+// The hub the process runs: Topics (in memory) + Fanout (PostgreSQL LISTEN/NOTIFY and presence)
+// + the topic families modules register + the open connections. Modules see it as ws::Hub; the
+// WebSocket sessions (src/ws/session.cpp) use the rest. No Beast in this header.
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "reelhub/core/config.hpp"
+#include "reelhub/ws/hub.hpp"
+#include "reelhub/ws/protocol.hpp"
+#include "reelhub/ws/send_queue.hpp"
+#include "reelhub/ws/topics.hpp"
+
+namespace reelhub::db {
+class Pool;
+}
+namespace reelhub::metrics {
+class Registry;
+}
+
+namespace reelhub::ws {
+
+class Fanout;
+struct Envelope;
+
+/// The path of the WebSocket endpoint.
+inline constexpr const char* kEndpointPath = "/ws";
+
+/// A WebSocket connection as the hub manages it.
+class Connection : public Subscriber {
+ public:
+  /// Starts a close handshake with `code`; callable from any thread, idempotent.
+  virtual void close(CloseCode code, const std::string& reason) = 0;
+};
+
+class LiveHub final : public Hub {
+ public:
+  LiveHub(const Config& config, db::Pool& db, metrics::Registry& metrics);
+  ~LiveHub() override;
+
+  /// Starts the fan-out thread (after migrations: it uses the ws_* tables).
+  void start();
+  /// Stops it and removes this instance's presence. Idempotent.
+  void stop();
+
+  // Hub
+  void register_topic(const std::string& family, AccessCheck check) override;
+  std::uint64_t publish(const std::string& topic, const std::string& type, const nlohmann::json& data) override;
+  void send_to_user(std::int64_t user_id, const std::string& type, const nlohmann::json& data) override;
+  bool is_online(std::int64_t user_id) const override;
+
+  // For WebSocket sessions
+  /// Throws ApiError: 400 malformed topic, 404 unknown family, 403 refused. May block (DB): call it
+  /// on a worker thread.
+  void check_access(const http::AuthUser& user, const std::string& topic) const;
+  void subscribe(const std::string& topic, const std::shared_ptr<Subscriber>& subscriber,
+                 const std::optional<StreamPosition>& since, const std::function<void(const Subscription&)>& deliver) {
+    topics_.subscribe(topic, subscriber, since, deliver);
+  }
+  void unsubscribe(const std::string& topic, const Subscriber* subscriber) { topics_.unsubscribe(topic, subscriber); }
+  void attach(const std::shared_ptr<Connection>& connection);
+  void detach(const Connection* connection);
+  /// Counts a user's connections here; the first and the last change presence.
+  void user_connected(std::int64_t user_id);
+  void user_disconnected(std::int64_t user_id);
+  /// Closes every connection, and any attached later (SIGTERM drain: 1001).
+  void close_all(CloseCode code, const std::string& reason);
+
+  static std::string personal_topic(std::int64_t user_id) { return "user:" + std::to_string(user_id); }
+  const Config& config() const { return config_; }
+  QueueLimits queue_limits() const;
+  QueueTotals& queue_totals() { return queue_totals_; }
+  void count_sent() { sent_.fetch_add(1, std::memory_order_relaxed); }
+  void count_slow_consumer() { slow_consumers_.fetch_add(1, std::memory_order_relaxed); }
+  const std::string& instance_id() const { return instance_id_; }
+
+ private:
+  void deliver_remote(Envelope&& e);
+
+  const Config& config_;
+  db::Pool& db_;
+  const std::string instance_id_;
+  Topics topics_;
+  QueueTotals queue_totals_;
+  std::atomic<std::uint64_t> sent_{0};
+  std::atomic<std::uint64_t> slow_consumers_{0};
+  std::atomic<std::uint64_t> events_local_{0};
+  std::atomic<std::uint64_t> events_remote_{0};
+
+  mutable std::mutex families_mutex_;
+  std::map<std::string, AccessCheck> families_;
+
+  mutable std::mutex connections_mutex_;  // guards the two maps below
+  std::unordered_map<const Connection*, std::weak_ptr<Connection>> connections_;
+  std::unordered_map<std::int64_t, int> local_users_;  // user -> open authenticated connections here
+  std::optional<CloseCode> closing_all_;               // set by close_all(): later arrivals close too
+
+  std::unique_ptr<Fanout> fanout_;  // last: its thread calls into everything above
+};
+
+}  // namespace reelhub::ws

@@ -1,0 +1,172 @@
+#include "reelhub/ws/live_hub.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "reelhub/core/random.hpp"
+#include "reelhub/core/time.hpp"
+#include "reelhub/db/pool.hpp"
+#include "reelhub/metrics/registry.hpp"
+#include "ws/fanout.hpp"
+
+namespace reelhub::ws {
+namespace {
+
+using Series = std::vector<std::pair<metrics::Labels, double>>;
+
+TopicsOptions topics_options(const Config& c) {
+  TopicsOptions o;
+  o.history_size = static_cast<std::size_t>(c.ws_history_size);
+  o.idle_ttl = std::chrono::seconds(c.ws_history_ttl_seconds);
+  return o;
+}
+
+}  // namespace
+
+LiveHub::LiveHub(const Config& config, db::Pool& db, metrics::Registry& metrics)
+    : config_(config), db_(db), instance_id_(random_hex(8)), topics_(topics_options(config)) {
+  // The personal topic of send_to_user: only its owner may (re)subscribe, e.g. to recover.
+  register_topic("user", [](const http::AuthUser& user, const std::string& id) { return id == std::to_string(user.id); });
+
+  auto value = [](const auto& v) { return [&v] { return Series{{{}, double(v.load())}}; }; };
+  metrics.gauge_callback("reelhub_ws_connections", [this] {
+    std::lock_guard lock(connections_mutex_);
+    return Series{{{}, double(connections_.size())}};
+  });
+  metrics.describe("reelhub_ws_connections", "gauge", "Open WebSocket connections");
+  metrics.gauge_callback("reelhub_ws_queue_bytes", value(queue_totals_.bytes));
+  metrics.describe("reelhub_ws_queue_bytes", "gauge", "Bytes waiting in WebSocket send queues, all connections");
+  metrics.gauge_callback("reelhub_ws_messages_sent_total", value(sent_));
+  metrics.describe("reelhub_ws_messages_sent_total", "counter", "WebSocket frames written to clients");
+  metrics.gauge_callback("reelhub_ws_messages_dropped_total", value(queue_totals_.dropped));
+  metrics.describe("reelhub_ws_messages_dropped_total", "counter",
+                   "WebSocket frames discarded because a connection's queue overflowed or it was closing");
+  metrics.gauge_callback("reelhub_ws_slow_consumer_disconnects_total", value(slow_consumers_));
+  metrics.describe("reelhub_ws_slow_consumer_disconnects_total", "counter",
+                   "Connections closed with 1008 because their send queue was full");
+  metrics.gauge_callback("reelhub_ws_events_total", [this] {
+    return Series{{{{"origin", "local"}}, double(events_local_.load())},
+                  {{{"origin", "remote"}}, double(events_remote_.load())}};
+  });
+  metrics.describe("reelhub_ws_events_total", "counter", "Topic events published here (local) or by other instances");
+
+  Fanout::Hooks hooks;
+  hooks.deliver = [this](Envelope&& e) { deliver_remote(std::move(e)); };
+  hooks.gap = [this] { topics_.reset_epochs(); };
+  hooks.online_users = [this] {
+    std::lock_guard lock(connections_mutex_);
+    std::vector<std::int64_t> users;
+    for (const auto& [user, count] : local_users_) users.push_back(user);
+    return users;
+  };
+  hooks.tick = [this] { topics_.sweep(); };
+  fanout_ = std::make_unique<Fanout>(
+      FanoutOptions{config.database_url, instance_id_, std::chrono::seconds(config.ws_heartbeat_seconds)},
+      std::move(hooks), metrics);
+}
+
+LiveHub::~LiveHub() { stop(); }
+
+void LiveHub::start() { fanout_->start(); }
+
+void LiveHub::stop() { fanout_->stop(); }
+
+QueueLimits LiveHub::queue_limits() const {
+  return QueueLimits{static_cast<std::size_t>(config_.ws_queue_max_messages),
+                     static_cast<std::size_t>(config_.ws_queue_max_bytes)};
+}
+
+void LiveHub::register_topic(const std::string& family, AccessCheck check) {
+  std::lock_guard lock(families_mutex_);
+  families_[family] = std::move(check);
+}
+
+std::uint64_t LiveHub::publish(const std::string& topic, const std::string& type, const nlohmann::json& data) {
+  parse_topic(topic);  // a malformed name is a caller's bug: ApiError(bad_request) says so
+  Envelope e{topic, type, dump(data), iso8601_now()};
+  const auto offset = topics_.publish(e.topic, e.type, e.data_json, e.ts);
+  events_local_.fetch_add(1, std::memory_order_relaxed);
+  fanout_->publish(e);
+  return offset;
+}
+
+void LiveHub::deliver_remote(Envelope&& e) {
+  topics_.publish(e.topic, e.type, e.data_json, e.ts);
+  events_remote_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void LiveHub::send_to_user(std::int64_t user_id, const std::string& type, const nlohmann::json& data) {
+  publish(personal_topic(user_id), type, data);
+}
+
+bool LiveHub::is_online(std::int64_t user_id) const {
+  {
+    std::lock_guard lock(connections_mutex_);
+    if (local_users_.count(user_id)) return true;
+  }
+  try {
+    const int stale_after = 3 * config_.ws_heartbeat_seconds;
+    return db_.transact([&](pqxx::work& tx) {
+      return tx.exec_params1(Fanout::online_query(), user_id, stale_after)[0].as<bool>();
+    });
+  } catch (const std::exception& e) {
+    // Unknown counts as offline: the caller then stores a notification, which is never wrong.
+    spdlog::warn("ws presence lookup for user {} failed: {}", user_id, e.what());
+    return false;
+  }
+}
+
+void LiveHub::check_access(const http::AuthUser& user, const std::string& topic) const {
+  const TopicName name = parse_topic(topic);
+  AccessCheck check;
+  {
+    std::lock_guard lock(families_mutex_);
+    auto it = families_.find(name.family);
+    if (it == families_.end()) throw ApiError(ErrorCode::not_found, "Unknown topic family '" + name.family + "'");
+    check = it->second;
+  }
+  if (!check(user, name.id)) throw ApiError(ErrorCode::forbidden, "Not allowed to subscribe to " + topic);
+}
+
+void LiveHub::attach(const std::shared_ptr<Connection>& connection) {
+  std::optional<CloseCode> closing;
+  {
+    std::lock_guard lock(connections_mutex_);
+    connections_[connection.get()] = connection;
+    closing = closing_all_;
+  }
+  // Its handshake finished after the drain started: it missed close_all().
+  if (closing) connection->close(*closing, "Server shutting down");
+}
+
+void LiveHub::detach(const Connection* connection) {
+  std::lock_guard lock(connections_mutex_);
+  connections_.erase(connection);
+}
+
+void LiveHub::user_connected(std::int64_t user_id) {
+  std::lock_guard lock(connections_mutex_);
+  if (++local_users_[user_id] == 1) fanout_->presence_changed(user_id, true);
+}
+
+void LiveHub::user_disconnected(std::int64_t user_id) {
+  std::lock_guard lock(connections_mutex_);
+  auto it = local_users_.find(user_id);
+  if (it == local_users_.end()) return;
+  if (--it->second == 0) {
+    local_users_.erase(it);
+    fanout_->presence_changed(user_id, false);
+  }
+}
+
+void LiveHub::close_all(CloseCode code, const std::string& reason) {
+  std::vector<std::shared_ptr<Connection>> open;
+  {
+    std::lock_guard lock(connections_mutex_);
+    closing_all_ = code;
+    for (const auto& [raw, weak] : connections_)
+      if (auto c = weak.lock()) open.push_back(std::move(c));
+  }
+  for (auto& c : open) c->close(code, reason);
+}
+
+}  // namespace reelhub::ws
