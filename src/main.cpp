@@ -3,9 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <functional>
 #include <iostream>
 
 #include "modules/auth/routes.hpp"
+#include "modules/chats/routes.hpp"
+#include "modules/notifications/routes.hpp"
+#include "modules/notifications/service.hpp"
 #include "modules/ops/routes.hpp"
 #include "modules/users/routes.hpp"
 #include "reelhub/core/app.hpp"
@@ -14,6 +18,7 @@
 #include "reelhub/db/migrations.hpp"
 #include "reelhub/http/rate_limit.hpp"
 #include "reelhub/http/server.hpp"
+#include "ws/routes.hpp"
 
 namespace {
 
@@ -28,13 +33,21 @@ int serve(reelhub::App& app) {
 
   reelhub::ops::register_routes(app);
   reelhub::auth::register_routes(app);
-  reelhub::users::register_routes(app);
+  reelhub::notifications::NotificationService notifications(app.db, app.hub);
+  reelhub::notifications::register_routes(app, notifications);
+  reelhub::users::register_routes(
+      app, std::bind_front(&reelhub::notifications::NotificationService::notify_new_subscriber, &notifications));
+  reelhub::chats::register_routes(app, notifications);  // also registers the "chat" topic
+  reelhub::ws::register_routes(app);
+  app.hub.start();  // after migrations: the fan-out uses the ws_* tables
 
   reelhub::http::RateLimiter limiter(app.config.rate_limits);
   reelhub::http::Pipeline pipeline(app.config, app.router, limiter, app.tokens, app.metrics);
   reelhub::http::Server server(app.config, pipeline, app.metrics);
+  server.serve_websockets(app.hub, app.tokens);
   server.listen();
   server.run();
+  app.hub.stop();  // leaves the presence tables, so other instances see our users go offline now
   return 0;
 }
 

@@ -10,7 +10,7 @@ namespace reelhub::testing {
 
 std::map<std::string, std::string> relaxed_rate_limits() {
   nlohmann::json rules = nlohmann::json::object();
-  for (const char* policy : {"general", "login", "register", "upload", "live"}) {
+  for (const char* policy : {"general", "login", "register", "upload", "live", "ws_connect", "chat_send"}) {
     rules[policy] = {{"limit", 100000}, {"window_seconds", 60}};
   }
   return {{"REELHUB_RATE_LIMITS", rules.dump()}};

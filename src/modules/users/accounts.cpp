@@ -45,4 +45,20 @@ std::optional<Account> Accounts::find_by_id(std::int64_t id) {
   return to_account(db_.transact([&](pqxx::work& tx) { return repo::find_user(tx, id); }));
 }
 
+std::vector<UserCard> Accounts::cards(const std::vector<std::int64_t>& ids) {
+  const auto rows = db_.transact([&](pqxx::work& tx) { return repo::find_users(tx, ids); });
+  std::vector<UserCard> out;
+  out.reserve(rows.size());
+  for (const auto& row : rows) out.push_back(UserCard{row.id, row.username, row.is_active});
+  return out;
+}
+
+bool Accounts::is_blocked(std::int64_t blocker, std::int64_t blocked) {
+  return db_.transact([&](pqxx::work& tx) { return repo::is_blocked(tx, blocker, blocked); });
+}
+
+bool Accounts::blocked_by_any(const std::vector<std::int64_t>& blockers, std::int64_t blocked) {
+  return db_.transact([&](pqxx::work& tx) { return repo::blocked_by_any(tx, blocked, blockers); });
+}
+
 }  // namespace reelhub::users

@@ -1,11 +1,12 @@
 #pragma once
-// The narrow interface the users module offers other modules (auth) for accounts: they never
-// touch the users table themselves.
+// The narrow interface the users module offers other modules (auth, chats) for accounts and
+// blocks: they never touch the users or user_blocks tables themselves.
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "reelhub/db/pool.hpp"
 #include "reelhub/http/message.hpp"
@@ -29,10 +30,17 @@ struct NewAccount {
   http::Role role = http::Role::viewer;
 };
 
+/// How other modules show a user (chat members): public fields only.
+struct UserCard {
+  std::int64_t id = 0;
+  std::string username;
+  bool is_active = true;
+};
+
 /// 3-32 characters of [A-Za-z0-9_.-]: the one username rule (register and profile edits).
 bool is_valid_username(std::string_view username);
 
-/// Account lookups and creation for the auth module.
+/// Account lookups and creation for the auth module; names and block state for the others.
 class Accounts {
  public:
   explicit Accounts(db::Pool& db) : db_(db) {}
@@ -41,6 +49,12 @@ class Accounts {
   /// By e-mail (case-insensitive) or, failing that, by username.
   std::optional<Account> find_by_login(const std::string& email_or_username);
   std::optional<Account> find_by_id(std::int64_t id);
+  /// The users among `ids` that exist (active or not), ordered by id.
+  std::vector<UserCard> cards(const std::vector<std::int64_t>& ids);
+  /// True when `blocker` has blocked `blocked`: `blocked` may not message or invite `blocker`.
+  bool is_blocked(std::int64_t blocker, std::int64_t blocked);
+  /// True when any of `blockers` has blocked `blocked` (one query for a whole group).
+  bool blocked_by_any(const std::vector<std::int64_t>& blockers, std::int64_t blocked);
 
  private:
   db::Pool& db_;

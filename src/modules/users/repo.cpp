@@ -59,18 +59,21 @@ const std::string kCountSearchUsers = "SELECT count(*)" + kSearchWhere;
 
 const std::string kListUsers = "SELECT " + kUserColumns + " FROM users u ORDER BY u.id LIMIT $1 OFFSET $2";
 constexpr const char* kCountUsers = "SELECT count(*) FROM users";
+const std::string kFindUsers = "SELECT " + kUserColumns + " FROM users u WHERE u.id = ANY($1::bigint[]) ORDER BY u.id";
 
 constexpr const char* kInsertBlock =
     "INSERT INTO user_blocks (blocker_id, blocked_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
 constexpr const char* kDeleteBlock = "DELETE FROM user_blocks WHERE blocker_id = $1 AND blocked_id = $2";
 constexpr const char* kIsBlocked =
     "SELECT EXISTS (SELECT 1 FROM user_blocks WHERE blocker_id = $1 AND blocked_id = $2)";
+constexpr const char* kBlockedByAny =
+    "SELECT EXISTS (SELECT 1 FROM user_blocks WHERE blocked_id = $1 AND blocker_id = ANY($2::bigint[]))";
 const std::string kBlockedUsers = "SELECT " + kUserColumns + R"( FROM user_blocks b
   JOIN users u ON u.id = b.blocked_id AND u.is_active
   WHERE b.blocker_id = $1 ORDER BY b.created_at DESC, u.id)";
 
 constexpr const char* kInsertSubscription =
-    "INSERT INTO subscriptions (subscriber_id, channel_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+    "INSERT INTO subscriptions (subscriber_id, channel_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1";
 constexpr const char* kDeleteSubscription =
     "DELETE FROM subscriptions WHERE subscriber_id = $1 AND channel_id = $2";
 constexpr const char* kCountSubscribers = R"(SELECT count(*) FROM subscriptions c
@@ -121,6 +124,17 @@ auto mapping_conflicts(Fn&& fn) {
     }
     throw ApiError(ErrorCode::conflict, "Username is already taken", {{"username", {"is already taken"}}});
   }
+}
+
+/// An array literal for a `$n::bigint[]` parameter (libpqxx 6 has no array parameters).
+std::string bigint_array(const std::vector<std::int64_t>& ids) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(ids[i]);
+  }
+  out += '}';
+  return out;
 }
 
 /// `text` with LIKE's wildcards and escape character made literal.
@@ -190,6 +204,10 @@ UserRows list_users(pqxx::work& tx, std::int64_t limit, std::int64_t offset) {
   return page;
 }
 
+std::vector<UserRow> find_users(pqxx::work& tx, const std::vector<std::int64_t>& ids) {
+  return user_rows(tx.exec_params(kFindUsers, bigint_array(ids)));
+}
+
 void insert_block(pqxx::work& tx, std::int64_t blocker_id, std::int64_t blocked_id) {
   tx.exec_params0(kInsertBlock, blocker_id, blocked_id);
 }
@@ -202,12 +220,16 @@ bool is_blocked(pqxx::work& tx, std::int64_t blocker_id, std::int64_t blocked_id
   return tx.exec_params1(kIsBlocked, blocker_id, blocked_id)[0].as<bool>();
 }
 
+bool blocked_by_any(pqxx::work& tx, std::int64_t blocked_id, const std::vector<std::int64_t>& blocker_ids) {
+  return tx.exec_params1(kBlockedByAny, blocked_id, bigint_array(blocker_ids))[0].as<bool>();
+}
+
 std::vector<UserRow> blocked_users(pqxx::work& tx, std::int64_t blocker_id) {
   return user_rows(tx.exec_params(kBlockedUsers, blocker_id));
 }
 
-void insert_subscription(pqxx::work& tx, std::int64_t subscriber_id, std::int64_t channel_id) {
-  tx.exec_params0(kInsertSubscription, subscriber_id, channel_id);
+bool insert_subscription(pqxx::work& tx, std::int64_t subscriber_id, std::int64_t channel_id) {
+  return !tx.exec_params(kInsertSubscription, subscriber_id, channel_id).empty();
 }
 
 void delete_subscription(pqxx::work& tx, std::int64_t subscriber_id, std::int64_t channel_id) {

@@ -61,16 +61,21 @@ std::optional<int> bump_avatar_version(pqxx::work& tx, std::int64_t id);
 UserRows search_users(pqxx::work& tx, std::int64_t viewer_id, const std::string& text, std::int64_t limit,
                       std::int64_t offset);
 UserRows list_users(pqxx::work& tx, std::int64_t limit, std::int64_t offset);
+/// The users among `ids` that exist, active or not, by id.
+std::vector<UserRow> find_users(pqxx::work& tx, const std::vector<std::int64_t>& ids);
 
 /// Both idempotent.
 void insert_block(pqxx::work& tx, std::int64_t blocker_id, std::int64_t blocked_id);
 void delete_block(pqxx::work& tx, std::int64_t blocker_id, std::int64_t blocked_id);
 bool is_blocked(pqxx::work& tx, std::int64_t blocker_id, std::int64_t blocked_id);
+/// True when any of `blocker_ids` has blocked `blocked_id`.
+bool blocked_by_any(pqxx::work& tx, std::int64_t blocked_id, const std::vector<std::int64_t>& blocker_ids);
 /// Active users blocked by `blocker_id`, most recently blocked first.
 std::vector<UserRow> blocked_users(pqxx::work& tx, std::int64_t blocker_id);
 
-/// Both idempotent.
-void insert_subscription(pqxx::work& tx, std::int64_t subscriber_id, std::int64_t channel_id);
+/// Idempotent; true when the subscription is new.
+bool insert_subscription(pqxx::work& tx, std::int64_t subscriber_id, std::int64_t channel_id);
+/// Idempotent.
 void delete_subscription(pqxx::work& tx, std::int64_t subscriber_id, std::int64_t channel_id);
 /// Active subscribers of a channel.
 std::int64_t count_subscribers(pqxx::work& tx, std::int64_t channel_id);

@@ -26,7 +26,8 @@ constexpr std::size_t kMultipartOverhead = 64 * 1024;
 /// The users endpoints, sharing one service.
 class Handlers {
  public:
-  explicit Handlers(App& app) : service_(app.db, app.media_root), avatar_limit_(app.config.avatar_limit_bytes) {}
+  Handlers(App& app, SubscribedHook on_subscribed)
+      : service_(app.db, app.media_root, std::move(on_subscribed)), avatar_limit_(app.config.avatar_limit_bytes) {}
 
   Response get_profile(Request& req);
   Response update_profile(Request& req);
@@ -49,8 +50,8 @@ class Handlers {
 
 }  // namespace
 
-void register_routes(App& app) {
-  auto handlers = std::make_shared<Handlers>(app);
+void register_routes(App& app, SubscribedHook on_subscribed) {
+  auto handlers = std::make_shared<Handlers>(app, std::move(on_subscribed));
   auto bind = [handlers](Response (Handlers::*fn)(Request&)) {
     return [handlers, fn](Request& req) { return (handlers.get()->*fn)(req); };
   };

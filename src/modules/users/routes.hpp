@@ -1,5 +1,7 @@
 #pragma once
 
+#include "service.hpp"
+
 namespace reelhub {
 struct App;
 }
@@ -7,6 +9,7 @@ struct App;
 namespace reelhub::users {
 
 /// Registers the /users endpoints of API.md (profiles, search, blocks, subscriptions, avatars).
-void register_routes(App& app);
+/// `on_subscribed` runs after each new subscription (main wires it to notifications).
+void register_routes(App& app, SubscribedHook on_subscribed = {});
 
 }  // namespace reelhub::users

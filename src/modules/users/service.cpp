@@ -91,8 +91,8 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view b
 
 }  // namespace
 
-UsersService::UsersService(db::Pool& db, std::filesystem::path media_root)
-    : db_(db), avatar_dir_(std::move(media_root) / "avatars") {}
+UsersService::UsersService(db::Pool& db, std::filesystem::path media_root, SubscribedHook on_subscribed)
+    : db_(db), avatar_dir_(std::move(media_root) / "avatars"), on_subscribed_(std::move(on_subscribed)) {}
 
 Profile UsersService::own_profile(const http::AuthUser& caller) {
   auto row = db_.transact([&](pqxx::work& tx) { return repo::find_user(tx, caller.id); });
@@ -148,15 +148,18 @@ std::vector<Profile> UsersService::blocked(const http::AuthUser& caller) {
 
 Subscription UsersService::subscribe(const http::AuthUser& caller, std::int64_t channel_id) {
   reject_self(caller.id, channel_id, "id", "You cannot subscribe to yourself");
-  return db_.transact([&](pqxx::work& tx) {
+  bool is_new = false;
+  const Subscription subscription = db_.transact([&](pqxx::work& tx) {
     // The share lock waits for a block() of this channel in flight (see block()).
     if (!repo::lock_active_user(tx, channel_id, RowLock::share)) user_not_found();
     if (repo::is_blocked(tx, channel_id, caller.id)) {
       throw ApiError(ErrorCode::forbidden, "You cannot subscribe to a user who blocked you");
     }
-    repo::insert_subscription(tx, caller.id, channel_id);
+    is_new = repo::insert_subscription(tx, caller.id, channel_id);
     return Subscription{channel_id, repo::count_subscribers(tx, channel_id)};
   });
+  if (is_new && on_subscribed_) on_subscribed_(channel_id, caller);
+  return subscription;
 }
 
 Subscription UsersService::unsubscribe(const http::AuthUser& caller, std::int64_t channel_id) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,9 +55,13 @@ struct Subscription {
   std::int64_t subscribers_count = 0;
 };
 
+/// Called after a new subscription commits (not for a repeated subscribe), so another module
+/// can react — notifications tells the channel — without this module depending on it.
+using SubscribedHook = std::function<void(std::int64_t channel_id, const http::AuthUser& subscriber)>;
+
 class UsersService {
  public:
-  UsersService(db::Pool& db, std::filesystem::path media_root);
+  UsersService(db::Pool& db, std::filesystem::path media_root, SubscribedHook on_subscribed = {});
 
   /// The caller's own profile, private fields included.
   Profile own_profile(const http::AuthUser& caller);
@@ -75,7 +80,8 @@ class UsersService {
   /// The caller's own block list (nobody else's is ever readable).
   std::vector<Profile> blocked(const http::AuthUser& caller);
 
-  /// Idempotent. 403 when the channel has blocked the caller.
+  /// Idempotent. 403 when the channel has blocked the caller. A new subscription runs the
+  /// SubscribedHook once.
   Subscription subscribe(const http::AuthUser& caller, std::int64_t channel_id);
   Subscription unsubscribe(const http::AuthUser& caller, std::int64_t channel_id);
   ProfilePage subscribers(std::int64_t channel_id, PageRequest page);
@@ -92,6 +98,7 @@ class UsersService {
  private:
   db::Pool& db_;
   std::filesystem::path avatar_dir_;
+  SubscribedHook on_subscribed_;
 };
 
 }  // namespace reelhub::users

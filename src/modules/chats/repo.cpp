@@ -1,0 +1,234 @@
+#include "repo.hpp"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "reelhub/core/time.hpp"
+
+namespace reelhub::chats::repo {
+namespace {
+
+// Id lists travel as one JSON array parameter (libpqxx 6 has no array parameters).
+constexpr const char* kAccess = R"sql(
+SELECT c.type, EXISTS (SELECT 1 FROM chat_members m WHERE m.chat_id = c.id AND m.user_id = $2)
+FROM chats c WHERE c.id = $1::uuid
+)sql";
+
+constexpr const char* kMemberIds = "SELECT user_id FROM chat_members WHERE chat_id = $1::uuid ORDER BY user_id";
+
+constexpr const char* kInsertDirect = R"sql(
+INSERT INTO chats (type, created_by, direct_key) VALUES ('direct', $1, $2)
+ON CONFLICT (direct_key) DO NOTHING RETURNING id::text
+)sql";
+constexpr const char* kFindDirect = "SELECT id::text FROM chats WHERE direct_key = $1";
+
+constexpr const char* kInsertGroup =
+    "INSERT INTO chats (type, title, created_by) VALUES ('group', $1, $2) RETURNING id::text";
+
+constexpr const char* kInsertMembers = R"sql(
+INSERT INTO chat_members (chat_id, user_id)
+SELECT $1::uuid, jsonb_array_elements_text($2::jsonb)::bigint ON CONFLICT DO NOTHING
+)sql";
+
+// Seqs run 1..last_seq without gaps (a rolled-back send rolls its number back too), so the
+// unread count is a subtraction rather than a count.
+const std::string kMyChats = R"sql(
+WITH mine AS (
+  SELECT c.id, c.type, c.title, c.created_by, c.created_at, c.last_seq, m.last_read_seq,
+         COALESCE(c.last_message_at, c.created_at) AS activity_at
+  FROM chat_members m JOIN chats c ON c.id = m.chat_id
+  WHERE m.user_id = $1)
+SELECT id::text, type, title, created_by, created_at, last_read_seq, last_seq - last_read_seq AS unread_count,
+       activity_at, trunc(extract(epoch FROM activity_at) * 1000000)::bigint AS activity_us
+FROM mine)sql";
+
+const std::string kChatsPage = kMyChats + R"sql(
+WHERE $2::bigint IS NULL OR (trunc(extract(epoch FROM activity_at) * 1000000)::bigint, id) < ($2, $3::uuid)
+ORDER BY activity_at DESC, id DESC LIMIT $4)sql";
+
+const std::string kChatOf = kMyChats + " WHERE id = $2::uuid";
+
+constexpr const char* kMembersOf = R"sql(
+SELECT chat_id::text, user_id FROM chat_members
+WHERE chat_id IN (SELECT jsonb_array_elements_text($1::jsonb)::uuid)
+ORDER BY chat_id, joined_at, user_id
+)sql";
+
+constexpr const char* kMessageColumns = "m.id::text, m.chat_id::text, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at";
+
+const std::string kLastMessages = std::string("SELECT ") + kMessageColumns + R"sql(
+FROM chats c JOIN chat_messages m ON m.chat_id = c.id AND m.seq = c.last_seq
+WHERE c.id IN (SELECT jsonb_array_elements_text($1::jsonb)::uuid))sql";
+
+constexpr const char* kMessageSeq = "SELECT seq FROM chat_messages WHERE chat_id = $1::uuid AND id = $2::uuid";
+
+const std::string kMessagesBefore = std::string("SELECT ") + kMessageColumns + R"sql( FROM chat_messages m
+WHERE m.chat_id = $1::uuid AND ($2::bigint IS NULL OR m.seq < $2) ORDER BY m.seq DESC LIMIT $3)sql";
+
+const std::string kMessagesAfter = std::string("SELECT ") + kMessageColumns + R"sql( FROM chat_messages m
+WHERE m.chat_id = $1::uuid AND m.seq > $2 ORDER BY m.seq LIMIT $3)sql";
+
+constexpr const char* kLockChat = "SELECT 1 FROM chats WHERE id = $1::uuid FOR NO KEY UPDATE";
+
+const std::string kFindByClientMsgId = std::string("SELECT ") + kMessageColumns + R"sql( FROM chat_messages m
+WHERE m.chat_id = $1::uuid AND m.sender_id = $2 AND m.client_msg_id = $3)sql";
+
+const std::string kInsertMessage = std::string(R"sql(
+WITH numbered AS (
+  UPDATE chats SET last_seq = last_seq + 1, last_message_at = now() WHERE id = $1::uuid RETURNING last_seq
+), read_own AS (
+  UPDATE chat_members SET last_read_seq = (SELECT last_seq FROM numbered) WHERE chat_id = $1::uuid AND user_id = $2
+), m AS (
+  INSERT INTO chat_messages (chat_id, seq, sender_id, client_msg_id, body)
+  SELECT $1::uuid, last_seq, $2, $3, $4 FROM numbered RETURNING *
+)
+SELECT )sql") + kMessageColumns + " FROM m";
+
+constexpr const char* kAdvanceReadMarker = R"sql(
+UPDATE chat_members SET last_read_seq = $3 WHERE chat_id = $1::uuid AND user_id = $2 AND last_read_seq < $3
+)sql";
+
+constexpr const char* kReadState = R"sql(
+SELECT m.last_read_seq, c.last_seq - m.last_read_seq
+FROM chat_members m JOIN chats c ON c.id = m.chat_id WHERE m.chat_id = $1::uuid AND m.user_id = $2
+)sql";
+
+std::string json_list(const auto& values) { return nlohmann::json(values).dump(); }
+
+Message message_row(const pqxx::row& r) {
+  return Message{.id = r["id"].as<std::string>(),
+                 .chat_id = r["chat_id"].as<std::string>(),
+                 .seq = r["seq"].as<std::int64_t>(),
+                 .sender_id = r["sender_id"].as<std::int64_t>(),
+                 .text = r["body"].as<std::string>(),
+                 .client_msg_id = r["client_msg_id"].get<std::string>(),
+                 .created_at = iso8601_from_pg(r["created_at"].as<std::string>())};
+}
+
+std::vector<Message> message_rows(const pqxx::result& result) {
+  std::vector<Message> out;
+  out.reserve(result.size());
+  for (const auto& r : result) out.push_back(message_row(r));
+  return out;
+}
+
+Chat chat_row(const pqxx::row& r) {
+  Chat c;
+  c.id = r["id"].as<std::string>();
+  c.type = parse_chat_type(r["type"].as<std::string>()).value();  // the CHECK constraint admits no other
+  c.title = r["title"].get<std::string>();
+  c.created_by = r["created_by"].as<std::int64_t>();
+  c.created_at = iso8601_from_pg(r["created_at"].as<std::string>());
+  c.last_read_seq = r["last_read_seq"].as<std::int64_t>();
+  c.unread_count = r["unread_count"].as<std::int64_t>();
+  c.last_activity_at = iso8601_from_pg(r["activity_at"].as<std::string>());
+  c.position = r["activity_us"].as<std::string>() + "_" + c.id;
+  return c;
+}
+
+}  // namespace
+
+std::optional<Access> access(pqxx::work& tx, const std::string& chat_id, std::int64_t user_id) {
+  const auto result = tx.exec_params(kAccess, chat_id, user_id);
+  if (result.empty()) return std::nullopt;
+  return Access{parse_chat_type(result[0][0].as<std::string>()).value(), result[0][1].as<bool>()};
+}
+
+std::vector<std::int64_t> member_ids(pqxx::work& tx, const std::string& chat_id) {
+  std::vector<std::int64_t> out;
+  for (const auto& r : tx.exec_params(kMemberIds, chat_id)) out.push_back(r[0].as<std::int64_t>());
+  return out;
+}
+
+std::pair<std::string, bool> open_direct(pqxx::work& tx, std::int64_t creator_id, std::int64_t other_id) {
+  const std::string key = std::to_string(std::min(creator_id, other_id)) + ":" + std::to_string(std::max(creator_id, other_id));
+  // A concurrent insert of the same pair makes ON CONFLICT wait for it; once it commits, the
+  // next statement (a new snapshot) finds its row.
+  if (const auto inserted = tx.exec_params(kInsertDirect, creator_id, key); !inserted.empty()) {
+    const auto id = inserted[0][0].as<std::string>();
+    tx.exec_params0(kInsertMembers, id, json_list(std::vector<std::int64_t>{creator_id, other_id}));
+    return {id, true};
+  }
+  return {tx.exec_params1(kFindDirect, key)[0].as<std::string>(), false};
+}
+
+std::string insert_group(pqxx::work& tx, std::int64_t creator_id, const std::optional<std::string>& title,
+                         const std::vector<std::int64_t>& member_ids) {
+  const auto id = tx.exec_params1(kInsertGroup, title, creator_id)[0].as<std::string>();
+  tx.exec_params0(kInsertMembers, id, json_list(member_ids));
+  return id;
+}
+
+std::vector<Chat> chats_of(pqxx::work& tx, std::int64_t user_id, const std::optional<Position>& after,
+                           std::int64_t limit) {
+  std::optional<std::int64_t> activity_us;
+  std::optional<std::string> chat_id;
+  if (after) {
+    activity_us = after->activity_us;
+    chat_id = after->chat_id;
+  }
+  const auto result = tx.exec_params(kChatsPage, user_id, activity_us, chat_id, limit);
+  std::vector<Chat> out;
+  out.reserve(result.size());
+  for (const auto& r : result) out.push_back(chat_row(r));
+  return out;
+}
+
+std::optional<Chat> chat_of(pqxx::work& tx, std::int64_t user_id, const std::string& chat_id) {
+  const auto result = tx.exec_params(kChatOf, user_id, chat_id);
+  if (result.empty()) return std::nullopt;
+  return chat_row(result[0]);
+}
+
+std::vector<std::pair<std::string, std::int64_t>> members_of(pqxx::work& tx, const std::vector<std::string>& chat_ids) {
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  for (const auto& r : tx.exec_params(kMembersOf, json_list(chat_ids))) {
+    out.emplace_back(r[0].as<std::string>(), r[1].as<std::int64_t>());
+  }
+  return out;
+}
+
+std::vector<Message> last_messages(pqxx::work& tx, const std::vector<std::string>& chat_ids) {
+  return message_rows(tx.exec_params(kLastMessages, json_list(chat_ids)));
+}
+
+std::optional<std::int64_t> message_seq(pqxx::work& tx, const std::string& chat_id, const std::string& message_id) {
+  const auto result = tx.exec_params(kMessageSeq, chat_id, message_id);
+  if (result.empty()) return std::nullopt;
+  return result[0][0].as<std::int64_t>();
+}
+
+std::vector<Message> messages_before(pqxx::work& tx, const std::string& chat_id, std::optional<std::int64_t> before_seq,
+                                     std::int64_t limit) {
+  return message_rows(tx.exec_params(kMessagesBefore, chat_id, before_seq, limit));
+}
+
+std::vector<Message> messages_after(pqxx::work& tx, const std::string& chat_id, std::int64_t after_seq,
+                                    std::int64_t limit) {
+  return message_rows(tx.exec_params(kMessagesAfter, chat_id, after_seq, limit));
+}
+
+void lock_chat(pqxx::work& tx, const std::string& chat_id) { tx.exec_params1(kLockChat, chat_id); }
+
+std::optional<Message> find_by_client_msg_id(pqxx::work& tx, const std::string& chat_id, std::int64_t sender_id,
+                                             const std::string& client_msg_id) {
+  const auto result = tx.exec_params(kFindByClientMsgId, chat_id, sender_id, client_msg_id);
+  if (result.empty()) return std::nullopt;
+  return message_row(result[0]);
+}
+
+Message insert_message(pqxx::work& tx, const std::string& chat_id, std::int64_t sender_id, const std::string& text,
+                       const std::optional<std::string>& client_msg_id) {
+  return message_row(tx.exec_params1(kInsertMessage, chat_id, sender_id, client_msg_id, text));
+}
+
+bool advance_read_marker(pqxx::work& tx, const std::string& chat_id, std::int64_t user_id, std::int64_t seq) {
+  return tx.exec_params0(kAdvanceReadMarker, chat_id, user_id, seq).affected_rows() > 0;
+}
+
+ReadState read_state(pqxx::work& tx, const std::string& chat_id, std::int64_t user_id) {
+  const auto row = tx.exec_params1(kReadState, chat_id, user_id);
+  return ReadState{row[0].as<std::int64_t>(), row[1].as<std::int64_t>()};
+}
+
+}  // namespace reelhub::chats::repo

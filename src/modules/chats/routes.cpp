@@ -1,0 +1,137 @@
+#include "routes.hpp"
+
+#include <limits>
+#include <memory>
+
+#include "dto.hpp"
+#include "reelhub/core/app.hpp"
+#include "reelhub/core/error.hpp"
+#include "reelhub/core/validation.hpp"
+#include "service.hpp"
+
+namespace reelhub::chats {
+namespace {
+
+using http::Request;
+using http::Response;
+
+/// The send budget when the configuration names none: bursts of 20, then 2 messages a second.
+constexpr RateRule kDefaultSendRate{20, 10};
+constexpr std::size_t kMaxTitle = 100;
+constexpr std::size_t kMaxClientMsgId = 64;
+
+/// The chats endpoints, sharing one service.
+class Handlers {
+ public:
+  explicit Handlers(std::shared_ptr<ChatService> service) : service_(std::move(service)) {}
+
+  Response list(Request& req);
+  Response create(Request& req);
+  Response messages(Request& req);
+  Response send(Request& req);
+  Response read(Request& req);
+  Response typing(Request& req);
+
+ private:
+  std::shared_ptr<ChatService> service_;
+};
+
+}  // namespace
+
+void register_routes(App& app, notifications::NotificationService& notifications) {
+  const auto rule = app.config.rate_limits.find("chat_send");
+  auto service = std::make_shared<ChatService>(app.db, app.hub, notifications,
+                                               rule == app.config.rate_limits.end() ? kDefaultSendRate : rule->second);
+  app.hub.register_topic("chat", [service](const http::AuthUser& user, const std::string& id) {
+    return service->may_subscribe(user, id);
+  });
+
+  auto handlers = std::make_shared<Handlers>(service);
+  auto bind = [handlers](Response (Handlers::*fn)(Request&)) {
+    return [handlers, fn](Request& req) { return (handlers.get()->*fn)(req); };
+  };
+  const http::RouteOptions user{.access = http::Access::user};
+
+  http::Router& r = app.router;
+  r.add("GET", "/chats", bind(&Handlers::list), user);
+  r.add("POST", "/chats/create", bind(&Handlers::create), user);
+  r.add("GET", "/chats/{id}/messages", bind(&Handlers::messages), user);
+  r.add("POST", "/chats/{id}/send", bind(&Handlers::send), user);
+  r.add("POST", "/chats/{id}/read", bind(&Handlers::read), user);
+  r.add("POST", "/chats/{id}/typing", bind(&Handlers::typing), user);
+}
+
+namespace {
+
+/// `member_ids`: an array of positive integer user ids.
+std::vector<std::int64_t> member_ids_of(const nlohmann::json& body, Validator& v) {
+  std::vector<std::int64_t> ids;
+  const auto it = body.find("member_ids");
+  if (it == body.end() || it->is_null()) {
+    v.fail("member_ids", "is required");
+  } else if (!it->is_array() || it->size() > ChatService::kMaxGroupMembers) {
+    v.fail("member_ids", "must be an array of at most " + std::to_string(ChatService::kMaxGroupMembers) + " user ids");
+  } else {
+    for (const auto& id : *it) {
+      if (!id.is_number_integer() || id.get<std::int64_t>() <= 0) {
+        v.fail("member_ids", "must contain only positive integer user ids");
+        return {};
+      }
+      ids.push_back(id.get<std::int64_t>());
+    }
+  }
+  return ids;
+}
+
+Response Handlers::list(Request& req) {
+  const auto limit = http::query_int(req, "limit", 50, 1, 100);
+  return Response::json(200, chat_page_json(service_->list(req.auth(), req.query_param("cursor"), limit)));
+}
+
+Response Handlers::create(Request& req) {
+  const auto body = req.json_body();
+  Validator v(body);
+  NewChat chat;
+  const std::string type = v.required_string("type", 1, 16);
+  if (const auto parsed = parse_chat_type(type)) chat.type = *parsed;
+  else if (!type.empty()) v.fail("type", "must be direct or group");
+  chat.member_ids = member_ids_of(body, v);
+  chat.title = v.optional_string("title", 1, kMaxTitle);
+  v.throw_if_failed();
+  const Opened opened = service_->create(req.auth(), chat);
+  return Response::json(opened.created ? 201 : 200, chat_json(opened.chat));
+}
+
+Response Handlers::messages(Request& req) {
+  const HistoryRequest history{.before = req.query_param("before"),
+                               .after = req.query_param("after"),
+                               .limit = http::query_int(req, "limit", 50, 1, 100)};
+  return Response::json(200, message_page_json(service_->history(req.auth(), req.param("id"), history)));
+}
+
+Response Handlers::send(Request& req) {
+  const auto body = req.json_body();
+  Validator v(body);
+  // Length, blankness and characters are the service's rules; here only the type.
+  const std::string text = v.required_string("text", 0, std::numeric_limits<std::size_t>::max());
+  const auto client_msg_id = v.optional_string("client_msg_id", 1, kMaxClientMsgId);
+  v.throw_if_failed();
+  const Sent sent = service_->send(req.auth(), req.param("id"), text, client_msg_id);
+  return Response::json(sent.created ? 201 : 200, message_json(sent.message));
+}
+
+Response Handlers::read(Request& req) {
+  const auto body = req.json_body();
+  Validator v(body);
+  const std::string message_id = v.required_string("message_id", 1, 64);
+  v.throw_if_failed();
+  return Response::json(200, read_receipt_json(service_->mark_read(req.auth(), req.param("id"), message_id)));
+}
+
+Response Handlers::typing(Request& req) {
+  service_->typing(req.auth(), req.param("id"));
+  return Response::no_content();
+}
+
+}  // namespace
+}  // namespace reelhub::chats

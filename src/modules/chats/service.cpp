@@ -1,0 +1,310 @@
+#include "service.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+
+#include "dto.hpp"
+#include "reelhub/core/error.hpp"
+#include "reelhub/core/validation.hpp"
+#include "repo.hpp"
+
+namespace reelhub::chats {
+namespace {
+
+constexpr std::size_t kPreviewLength = 100;  // code points of a message quoted in a notification
+
+[[noreturn]] void chat_not_found() { throw ApiError(ErrorCode::not_found, "Chat not found"); }
+
+[[noreturn]] void invalid(const std::string& field, std::string message, std::string detail) {
+  throw ApiError(ErrorCode::validation_failed, std::move(message), {{field, {std::move(detail)}}});
+}
+
+/// `id` in the lower-case form PostgreSQL prints UUIDs in; nullopt when it is no UUID.
+std::optional<std::string> canonical_uuid(const std::string& id) {
+  if (!is_valid_uuid(id)) return std::nullopt;
+  std::string out = id;
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+/// The chat id of a path, canonical; anything but a UUID names no chat.
+std::string chat_ref(const std::string& id) {
+  auto canonical = canonical_uuid(id);
+  if (!canonical) chat_not_found();
+  return *canonical;
+}
+
+/// The seq of message `id` of the chat; 422 naming `field` when the chat has no such message.
+std::int64_t require_message(pqxx::work& tx, const std::string& chat_id, const std::string& id, const char* field) {
+  const auto canonical = canonical_uuid(id);
+  const auto seq = canonical ? repo::message_seq(tx, chat_id, *canonical) : std::nullopt;
+  if (!seq) invalid(field, "Invalid message", "is not a message of this chat");
+  return *seq;
+}
+
+std::string topic_of(const std::string& chat_id) { return "chat:" + chat_id; }
+
+/// 404 when the chat does not exist, 403 when the user is not one of its members.
+repo::Access require_member(pqxx::work& tx, const std::string& chat_id, std::int64_t user_id) {
+  const auto access = repo::access(tx, chat_id, user_id);
+  if (!access) chat_not_found();
+  if (!access->is_member) throw ApiError(ErrorCode::forbidden, "You are not a member of this chat");
+  return *access;
+}
+
+/// Bytes of the UTF-8 sequence that starts with `lead` (valid UTF-8 assumed).
+std::size_t sequence_length(char lead) {
+  const auto byte = static_cast<unsigned char>(lead);
+  return byte < 0x80 ? 1 : byte < 0xe0 ? 2 : byte < 0xf0 ? 3 : 4;
+}
+
+/// The code points of valid UTF-8 `text`.
+std::vector<char32_t> code_points(const std::string& text) {
+  std::vector<char32_t> out;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    const std::size_t extra = sequence_length(text[i]) - 1;
+    char32_t cp = extra == 0 ? lead : lead & (0x3f >> extra);
+    for (std::size_t k = 1; k <= extra; ++k) cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3f);
+    out.push_back(cp);
+    i += extra + 1;
+  }
+  return out;
+}
+
+/// White space of Unicode's Zs, line and paragraph separators, and the zero-width characters
+/// people use to send "empty" messages.
+bool is_blank(char32_t cp) {
+  return cp == ' ' || (cp >= '\t' && cp <= '\r') || cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200b) ||
+         cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000 || cp == 0xfeff;
+}
+
+/// C0 and C1 controls other than tab and line breaks: they garble clients' rendering.
+bool is_forbidden_control(char32_t cp) {
+  return (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || (cp >= 0x7f && cp <= 0x9f);
+}
+
+void validate_text(const std::string& text) {
+  if (!is_valid_utf8(text)) invalid("text", "Invalid message", "must be valid UTF-8");
+  const auto cps = code_points(text);
+  if (std::all_of(cps.begin(), cps.end(), is_blank)) invalid("text", "Empty message", "must not be empty");
+  if (cps.size() > ChatService::kMaxTextLength) {
+    invalid("text", "Message too long",
+            "must be at most " + std::to_string(ChatService::kMaxTextLength) + " characters");
+  }
+  if (std::any_of(cps.begin(), cps.end(), is_forbidden_control)) {
+    invalid("text", "Invalid message", "must not contain control characters other than tabs and line breaks");
+  }
+}
+
+/// The first `n` code points of valid UTF-8 `text`, with an ellipsis when cut.
+std::string preview(const std::string& text, std::size_t n) {
+  std::size_t i = 0;
+  for (std::size_t count = 0; i < text.size() && count < n; ++count) i += sequence_length(text[i]);
+  return i < text.size() ? text.substr(0, i) + "\u2026" : text;
+}
+
+/// "<microseconds>_<chat uuid>", as chat_row() writes a position.
+std::optional<repo::Position> parse_position(const std::string& cursor) {
+  const auto sep = cursor.find('_');
+  if (sep == std::string::npos || sep == 0 || sep > 18) return std::nullopt;
+  const std::string digits = cursor.substr(0, sep), id = cursor.substr(sep + 1);
+  if (!std::all_of(digits.begin(), digits.end(), [](unsigned char c) { return std::isdigit(c); }) ||
+      !is_valid_uuid(id)) {
+    return std::nullopt;
+  }
+  return repo::Position{std::stoll(digits), id};
+}
+
+/// Fills each chat's member ids and last message, in the caller's transaction.
+void add_members_and_last_messages(pqxx::work& tx, std::vector<Chat>& chats) {
+  std::vector<std::string> ids;
+  for (const auto& chat : chats) ids.push_back(chat.id);
+  std::map<std::string, Chat*> by_id;
+  for (auto& chat : chats) by_id[chat.id] = &chat;
+  for (const auto& [chat_id, user_id] : repo::members_of(tx, ids)) by_id.at(chat_id)->members.push_back({user_id, {}});
+  for (auto& message : repo::last_messages(tx, ids)) by_id.at(message.chat_id)->last_message = std::move(message);
+}
+
+}  // namespace
+
+ChatService::ChatService(db::Pool& db, ws::Hub& hub, notifications::NotificationService& notifications,
+                         RateRule send_rate)
+    : db_(db), hub_(hub), notifications_(notifications), accounts_(db), limiter_(send_rate) {}
+
+std::vector<Chat> ChatService::with_member_names(std::vector<Chat> chats) {
+  // Outside any chats transaction: Accounts borrows its own connection, and holding two at once
+  // could exhaust the pool.
+  std::vector<std::int64_t> ids;
+  for (const auto& chat : chats)
+    for (const auto& member : chat.members) ids.push_back(member.id);
+  std::map<std::int64_t, std::string> names;
+  for (auto& card : accounts_.cards(ids)) names[card.id] = std::move(card.username);
+  for (auto& chat : chats)
+    for (auto& member : chat.members) member.username = names[member.id];
+  return chats;
+}
+
+ChatPage ChatService::list(const http::AuthUser& caller, const std::optional<std::string>& cursor,
+                           std::int64_t limit) {
+  std::optional<repo::Position> after;
+  if (cursor) {
+    after = parse_position(*cursor);
+    if (!after) invalid("cursor", "Invalid cursor", "is not a cursor of this list");
+  }
+  ChatPage page = db_.transact([&](pqxx::work& tx) {
+    // One row more than asked tells whether another page follows.
+    ChatPage out{.chats = repo::chats_of(tx, caller.id, after, limit + 1)};
+    if (static_cast<std::int64_t>(out.chats.size()) > limit) {
+      out.chats.pop_back();
+      out.next_cursor = out.chats.back().position;
+    }
+    add_members_and_last_messages(tx, out.chats);
+    return out;
+  });
+  page.chats = with_member_names(std::move(page.chats));
+  return page;
+}
+
+Opened ChatService::create(const http::AuthUser& caller, const NewChat& request) {
+  std::vector<std::int64_t> others;
+  for (const auto id : request.member_ids)
+    if (id != caller.id && std::find(others.begin(), others.end(), id) == others.end()) others.push_back(id);
+
+  if (request.type == ChatType::direct) {
+    if (others.size() != 1) invalid("member_ids", "Invalid members", "a direct chat needs exactly one other user");
+    if (request.title) invalid("title", "Invalid chat", "only group chats have a title");
+  } else if (others.empty() || others.size() + 1 > kMaxGroupMembers) {
+    invalid("member_ids", "Invalid members",
+            "a group needs 1 to " + std::to_string(kMaxGroupMembers - 1) + " other users");
+  }
+  std::vector<std::int64_t> unknown = others;
+  for (const auto& card : accounts_.cards(others))
+    if (card.is_active) std::erase(unknown, card.id);
+  if (!unknown.empty()) {
+    std::string list;
+    for (const auto id : unknown) list += (list.empty() ? "" : ", ") + std::to_string(id);
+    invalid("member_ids", "Invalid members", "no such user: " + list);
+  }
+  const bool blocked = request.type == ChatType::direct ? accounts_.is_blocked(others.front(), caller.id)
+                                                          : accounts_.blocked_by_any(others, caller.id);
+  if (blocked) throw ApiError(ErrorCode::forbidden, "You cannot start a chat with a user who blocked you");
+
+  auto [chats, created] = db_.transact([&](pqxx::work& tx) {
+    std::pair<std::string, bool> opened;
+    if (request.type == ChatType::direct) {
+      opened = repo::open_direct(tx, caller.id, others.front());
+    } else {
+      std::vector<std::int64_t> members{caller.id};
+      members.insert(members.end(), others.begin(), others.end());
+      opened = {repo::insert_group(tx, caller.id, request.title, members), true};
+    }
+    std::vector<Chat> chats{repo::chat_of(tx, caller.id, opened.first).value()};
+    add_members_and_last_messages(tx, chats);
+    return std::pair{std::move(chats), opened.second};
+  });
+  return Opened{std::move(with_member_names(std::move(chats)).front()), created};
+}
+
+MessagePage ChatService::history(const http::AuthUser& caller, const std::string& chat_id,
+                                 const HistoryRequest& request) {
+  const std::string id = chat_ref(chat_id);
+  if (request.before && request.after) invalid("after", "Invalid query", "cannot be combined with before");
+  const auto& cursor = request.before ? request.before : request.after;
+  const char* cursor_field = request.before ? "before" : "after";
+  return db_.transact([&](pqxx::work& tx) {
+    require_member(tx, id, caller.id);
+    std::optional<std::int64_t> seq;
+    if (cursor) seq = require_message(tx, id, *cursor, cursor_field);
+    MessagePage page{.messages = request.after ? repo::messages_after(tx, id, *seq, request.limit + 1)
+                                               : repo::messages_before(tx, id, seq, request.limit + 1)};
+    if (static_cast<std::int64_t>(page.messages.size()) > request.limit) {
+      page.messages.pop_back();
+      page.next_cursor = page.messages.back().id;
+    }
+    return page;
+  });
+}
+
+Sent ChatService::send(const http::AuthUser& caller, const std::string& chat_id, const std::string& text,
+                       const std::optional<std::string>& client_msg_id) {
+  const std::string id = chat_ref(chat_id);
+  validate_text(text);
+  const auto [access, members] = db_.transact([&](pqxx::work& tx) {
+    return std::pair{require_member(tx, id, caller.id), repo::member_ids(tx, id)};
+  });
+  std::optional<std::int64_t> recipient;  // the other user of a direct chat
+  if (access.type == ChatType::direct) {
+    const auto other = std::find_if(members.begin(), members.end(), [&](std::int64_t m) { return m != caller.id; });
+    if (other != members.end()) recipient = *other;
+  }
+  if (recipient && accounts_.is_blocked(*recipient, caller.id)) {
+    throw ApiError(ErrorCode::forbidden, "You cannot message a user who blocked you");
+  }
+  if (const int wait = limiter_.take(caller.id); wait > 0) {
+    throw ApiError(ErrorCode::rate_limited, "Sending too fast; retry in " + std::to_string(wait) + " s")
+        .with_retry_after(wait);
+  }
+
+  const Sent sent = db_.transact([&](pqxx::work& tx) {
+    // Locked first, so a concurrent retry with the same client_msg_id waits here and then finds
+    // this send's message instead of storing a second one.
+    repo::lock_chat(tx, id);
+    if (client_msg_id) {
+      if (auto earlier = repo::find_by_client_msg_id(tx, id, caller.id, *client_msg_id)) {
+        if (earlier->text != text) {
+          throw ApiError(ErrorCode::conflict, "client_msg_id was already used for a different message",
+                         {{"client_msg_id", {"was already used for a different text"}}});
+        }
+        return Sent{std::move(*earlier), false};
+      }
+    }
+    return Sent{repo::insert_message(tx, id, caller.id, text, client_msg_id), true};
+  });
+  if (!sent.created) return sent;  // published when it was first stored
+
+  hub_.publish(topic_of(id), "message.new", message_json(sent.message));
+  if (recipient && !hub_.is_online(*recipient)) {
+    notifications_.notify(*recipient, notifications::Type::direct_message,
+                          {{"chat_id", id},
+                           {"message_id", sent.message.id},
+                           {"sender_id", caller.id},
+                           {"sender_username", caller.username},
+                           {"preview", preview(text, kPreviewLength)}});
+  }
+  return sent;
+}
+
+ReadReceipt ChatService::mark_read(const http::AuthUser& caller, const std::string& chat_id,
+                                   const std::string& message_id) {
+  const std::string id = chat_ref(chat_id);
+  std::int64_t seq = 0;
+  bool moved = false;
+  const auto state = db_.transact([&](pqxx::work& tx) {
+    require_member(tx, id, caller.id);
+    seq = require_message(tx, id, message_id, "message_id");
+    moved = repo::advance_read_marker(tx, id, caller.id, seq);
+    return repo::read_state(tx, id, caller.id);
+  });
+  const std::string message = canonical_uuid(message_id).value();  // require_message accepted it
+  if (moved) {
+    hub_.publish(topic_of(id), "message.read",
+                 {{"chat_id", id}, {"user_id", caller.id}, {"message_id", message}, {"seq", seq}});
+  }
+  return ReadReceipt{id, message, state.last_read_seq, state.unread_count};
+}
+
+void ChatService::typing(const http::AuthUser& caller, const std::string& chat_id) {
+  const std::string id = chat_ref(chat_id);
+  db_.transact([&](pqxx::work& tx) { require_member(tx, id, caller.id); });
+  hub_.publish(topic_of(id), "typing", {{"chat_id", id}, {"user_id", caller.id}, {"username", caller.username}});
+}
+
+bool ChatService::may_subscribe(const http::AuthUser& user, const std::string& chat_id) {
+  if (canonical_uuid(chat_id) != chat_id) return false;
+  const auto access = db_.transact([&](pqxx::work& tx) { return repo::access(tx, chat_id, user.id); });
+  return access && access->is_member;
+}
+
+}  // namespace reelhub::chats
