@@ -1,5 +1,6 @@
 #include "reelhub/core/time.hpp"
 
+#include <cstdio>
 #include <ctime>
 
 namespace reelhub {
@@ -11,6 +12,15 @@ std::string iso8601(std::chrono::system_clock::time_point t) {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
+}
+
+std::string iso8601_millis(std::chrono::system_clock::time_point t) {
+  std::string out = iso8601(t);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
+  char frac[8];
+  std::snprintf(frac, sizeof frac, ".%03d", static_cast<int>(ms < 0 ? ms + 1000 : ms));
+  out.insert(out.size() - 1, frac);
+  return out;
 }
 
 std::string iso8601_now() { return iso8601(std::chrono::system_clock::now()); }

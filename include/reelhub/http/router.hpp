@@ -40,6 +40,15 @@ struct Match {
   std::vector<std::string> allowed;  // for 405 + Allow; empty when the path is unknown
 };
 
+/// Adapts members of one shared handler object to route handlers, so a module's route table
+/// stays one line per route: `auto bind = bind_members(handlers); r.add("GET", "/x", bind(&H::list));`
+template <class H>
+auto bind_members(std::shared_ptr<H> handlers) {
+  return [handlers](Response (H::*fn)(Request&)) -> Handler {
+    return [handlers, fn](Request& req) { return (handlers.get()->*fn)(req); };
+  };
+}
+
 class Router {
  public:
   void add(std::string method, std::string pattern, Handler handler, RouteOptions options = {});

@@ -15,8 +15,6 @@ namespace {
 using http::Request;
 using http::Response;
 
-/// The send budget when the configuration names none: bursts of 20, then 2 messages a second.
-constexpr RateRule kDefaultSendRate{20, 10};
 constexpr std::size_t kMaxTitle = 100;
 constexpr std::size_t kMaxClientMsgId = 64;
 
@@ -39,17 +37,15 @@ class Handlers {
 }  // namespace
 
 void register_routes(App& app, notifications::NotificationService& notifications) {
-  const auto rule = app.config.rate_limits.find("chat_send");
-  auto service = std::make_shared<ChatService>(app.db, app.hub, notifications,
-                                               rule == app.config.rate_limits.end() ? kDefaultSendRate : rule->second);
+  // Config always has "chat_send" (a default that a config file may only override).
+  auto service =
+      std::make_shared<ChatService>(app.db, app.hub, notifications, app.config.rate_limits.at("chat_send"));
   app.hub.register_topic("chat", [service](const http::AuthUser& user, const std::string& id) {
     return service->may_subscribe(user, id);
   });
 
   auto handlers = std::make_shared<Handlers>(service);
-  auto bind = [handlers](Response (Handlers::*fn)(Request&)) {
-    return [handlers, fn](Request& req) { return (handlers.get()->*fn)(req); };
-  };
+  auto bind = http::bind_members(handlers);
   const http::RouteOptions user{.access = http::Access::user};
 
   http::Router& r = app.router;

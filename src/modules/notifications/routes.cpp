@@ -35,9 +35,7 @@ class Handlers {
 
 void register_routes(App& app, NotificationService& service) {
   auto handlers = std::make_shared<Handlers>(service);
-  auto bind = [handlers](Response (Handlers::*fn)(Request&)) {
-    return [handlers, fn](Request& req) { return (handlers.get()->*fn)(req); };
-  };
+  auto bind = http::bind_members(handlers);
   const http::RouteOptions user{.access = http::Access::user};
 
   http::Router& r = app.router;

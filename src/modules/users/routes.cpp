@@ -52,9 +52,7 @@ class Handlers {
 
 void register_routes(App& app, SubscribedHook on_subscribed) {
   auto handlers = std::make_shared<Handlers>(app, std::move(on_subscribed));
-  auto bind = [handlers](Response (Handlers::*fn)(Request&)) {
-    return [handlers, fn](Request& req) { return (handlers.get()->*fn)(req); };
-  };
+  auto bind = http::bind_members(handlers);
   using http::Access;
   const http::RouteOptions anyone{};
   const http::RouteOptions user{.access = Access::user};
