@@ -11,6 +11,7 @@
 #include "modules/notifications/routes.hpp"
 #include "modules/notifications/service.hpp"
 #include "modules/ops/routes.hpp"
+#include "modules/streams/routes.hpp"
 #include "modules/users/routes.hpp"
 #include "reelhub/core/app.hpp"
 #include "reelhub/core/error.hpp"
@@ -18,6 +19,7 @@
 #include "reelhub/db/migrations.hpp"
 #include "reelhub/http/rate_limit.hpp"
 #include "reelhub/http/server.hpp"
+#include "reelhub/media/srt_ingest.hpp"
 #include "ws/routes.hpp"
 
 namespace {
@@ -39,7 +41,28 @@ int serve(reelhub::App& app) {
       app, std::bind_front(&reelhub::notifications::NotificationService::notify_new_subscriber, &notifications));
   reelhub::chats::register_routes(app, notifications);  // also registers the "chat" topic
   reelhub::ws::register_routes(app);
+
+  const reelhub::Config& c = app.config;
+  reelhub::streams::StreamOptions live{
+      .live = {.target_duration = std::chrono::milliseconds(c.live_segment_ms),
+               .window = static_cast<std::size_t>(c.live_window_segments),
+               .stall_timeout = std::chrono::seconds(c.live_stall_seconds)},
+      .waiting_timeout = std::chrono::seconds(c.live_waiting_timeout_seconds),
+      .media_root = app.media_root,
+      .public_host = c.public_host,
+      .srt_port = c.srt_port};
+  reelhub::media::LiveChannels channels;
+  auto streams = std::make_shared<reelhub::streams::StreamService>(
+      app.db, app.hub, app.metrics, channels, live, [](const reelhub::streams::EndedStream& s) {
+        spdlog::info("recording requested for {}", s.stream_id);
+      });
+  reelhub::streams::register_routes(app, streams);
+  // Declared after the service: destroyed first, so no session reports to a destroyed service.
+  reelhub::media::SrtIngestServer ingest(channels, *streams, app.metrics, live.live);
+
   app.hub.start();  // after migrations: the fan-out uses the ws_* tables
+  streams->resume();
+  ingest.listen(c.srt_host, c.srt_port);
 
   reelhub::http::RateLimiter limiter(app.config.rate_limits);
   reelhub::http::Pipeline pipeline(app.config, app.router, limiter, app.tokens, app.metrics);
@@ -47,6 +70,7 @@ int serve(reelhub::App& app) {
   server.serve_websockets(app.hub, app.tokens);
   server.listen();
   server.run();
+  ingest.stop();  // publishers' open segments are written; their streams resume after a restart
   app.hub.stop();  // leaves the presence tables, so other instances see our users go offline now
   return 0;
 }

@@ -77,6 +77,12 @@ const std::vector<Key>& keys() {
       key("ws_history_size", &Config::ws_history_size, "WebSocket: events kept per topic for offset recovery"),
       key("ws_history_ttl_seconds", &Config::ws_history_ttl_seconds,
           "WebSocket: how long a topic without subscribers keeps its history"),
+      key("srt_host", &Config::srt_host, "address the SRT ingest listener binds (IPv4)"),
+      key("live_segment_ms", &Config::live_segment_ms, "live HLS target segment duration (cut on keyframes)"),
+      key("live_window_segments", &Config::live_window_segments, "segments listed in a live playlist"),
+      key("live_stall_seconds", &Config::live_stall_seconds, "a publisher silent this long is dropped (stream waits)"),
+      key("live_waiting_timeout_seconds", &Config::live_waiting_timeout_seconds,
+          "a started stream without a publisher this long is stopped"),
       key("ws_heartbeat_seconds", &Config::ws_heartbeat_seconds,
           "WebSocket: presence heartbeat; an instance silent for 3 is taken as gone"),
       Key{"rate_limits", "request budgets by policy: {\"login\": {\"limit\": 10, \"window_seconds\": 60}, ...}",
@@ -190,6 +196,10 @@ void validate(const Config& c) {
   if (c.ws_history_size < 0 || c.ws_history_ttl_seconds < 1)
     fail("ws_history_size must not be negative and ws_history_ttl_seconds must be positive");
   if (c.ws_heartbeat_seconds < 1) fail("ws_heartbeat_seconds must be positive");
+  if (c.live_segment_ms < 500 || c.live_segment_ms > 30000) fail("live_segment_ms must be 500..30000");
+  if (c.live_window_segments < 2 || c.live_window_segments > 100) fail("live_window_segments must be 2..100");
+  if (c.live_stall_seconds < 1) fail("live_stall_seconds must be positive");
+  if (c.live_waiting_timeout_seconds < 1) fail("live_waiting_timeout_seconds must be positive");
   for (const auto& [name, r] : c.rate_limits)
     if (r.limit < 0 || r.window_seconds < 1) fail("rate_limits." + name + ": limit >= 0 and window_seconds >= 1");
 }

@@ -1,11 +1,7 @@
 #include "server_process.hpp"
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -17,8 +13,6 @@
 #include <system_error>
 #include <thread>
 #include <vector>
-
-extern char** environ;
 
 #ifndef REELHUB_BINARY
 #error "REELHUB_BINARY (path of the reelhub executable) must be defined by the build"
@@ -91,7 +85,9 @@ bool inherited_setting(const char* entry) {
 }  // namespace
 
 ServerProcess::ServerProcess(ServerOptions options)
-    : dir_("reelhub-server"), media_root_(dir_.path() / "media"), log_path_(dir_.path() / "server.log"),
+    : dir_("reelhub-server"),
+      media_root_(options.media_root.value_or(dir_.path() / "media")),
+      log_path_(dir_.path() / "server.log"),
       port_(free_tcp_port()), srt_port_(free_udp_port()), jwt_secret_("test-secret-" + random_hex(24)) {
   std::filesystem::create_directories(media_root_);
 
@@ -107,38 +103,10 @@ ServerProcess::ServerProcess(ServerOptions options)
   };
   for (auto& [k, v] : options.env) env[k] = v;
   std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e) {
-    if (!inherited_setting(*e)) env_strings.emplace_back(*e);
-  }
+  for (const std::string& e : current_environment_entries())
+    if (!inherited_setting(e.c_str())) env_strings.push_back(e);
   for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
-
-  // Everything the child needs is prepared before fork: after it, only async-signal-safe calls.
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::string binary = REELHUB_BINARY;
-  std::string command = "serve";
-  char* argv[] = {binary.data(), command.data(), nullptr};
-  const std::string dir = dir_.path().string();
-  const std::string log = log_path_.string();
-  const pid_t parent = ::getpid();
-
-  pid_ = ::fork();
-  if (pid_ < 0) throw std::system_error(errno, std::generic_category(), "fork");
-  if (pid_ == 0) {
-    // Die with the test binary, even when ctest kills it on a timeout.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(126);
-    int in = ::open("/dev/null", O_RDONLY);
-    int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (in < 0 || out < 0 || ::chdir(dir.c_str()) != 0 || ::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 ||
-        ::dup2(out, 2) < 0) {
-      ::_exit(126);
-    }
-    ::close_range(3, ~0u, 0);  // no test socket or database connection leaks into the server
-    ::execve(argv[0], argv, envp.data());
-    ::_exit(127);
-  }
+  child_.emplace(std::vector<std::string>{REELHUB_BINARY, "serve"}, std::move(env_strings), dir_.path(), log_path_);
 
   LogOnFailure::instance().add(this);
   try {
@@ -155,55 +123,24 @@ ServerProcess::~ServerProcess() {
   kill_now();
 }
 
-void ServerProcess::kill_now() {
-  if (!running()) return;
-  ::kill(pid_, SIGKILL);
-  while (::waitpid(pid_, &exit_status_, 0) < 0 && errno == EINTR) {
-  }
-  reaped_ = true;
-}
+void ServerProcess::kill_now() { child_->kill_now(); }
 
 std::string ServerProcess::log() const { return read_file_from(log_path_, 0); }
 
 HttpClient ServerProcess::http(std::chrono::milliseconds timeout) const { return HttpClient(port_, timeout); }
 
-bool ServerProcess::running() {
-  if (reaped_) return false;
-  int status = 0;
-  pid_t r = ::waitpid(pid_, &status, WNOHANG);
-  if (r == pid_) {
-    reaped_ = true;
-    exit_status_ = status;
-    return false;
-  }
-  return true;
-}
+bool ServerProcess::running() { return child_->running(); }
 
-void ServerProcess::send_signal(int signal) {
-  if (running() && ::kill(pid_, signal) != 0) {
-    throw std::system_error(errno, std::generic_category(), "kill " + std::to_string(pid_));
-  }
-}
+void ServerProcess::send_signal(int signal) { child_->send_signal(signal); }
 
-int ServerProcess::wait_exit(std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (running()) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      throw std::runtime_error("reelhub (pid " + std::to_string(pid_) + ") still running after " +
-                               std::to_string(timeout.count()) + " ms");
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  if (WIFEXITED(exit_status_)) return WEXITSTATUS(exit_status_);
-  return -WTERMSIG(exit_status_);
-}
+int ServerProcess::wait_exit(std::chrono::milliseconds timeout) { return child_->wait_exit(timeout); }
 
 void ServerProcess::wait_ready(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::string last;
   while (std::chrono::steady_clock::now() < deadline) {
     if (!running()) {
-      int code = WIFEXITED(exit_status_) ? WEXITSTATUS(exit_status_) : -WTERMSIG(exit_status_);
+      const int code = child_->wait_exit(std::chrono::milliseconds(0));
       throw std::runtime_error("reelhub exited (code " + std::to_string(code) +
                                ") before answering GET /health/live; its log:\n" + log());
     }

@@ -9,6 +9,9 @@
 #include <map>
 #include <string>
 
+#include <optional>
+
+#include "child_process.hpp"
 #include "http_client.hpp"
 #include "system.hpp"
 
@@ -19,6 +22,8 @@ struct ServerOptions {
   /// Extra or overriding environment (REELHUB_RATE_LIMITS, REELHUB_SHUTDOWN_GRACE_SECONDS, ...).
   std::map<std::string, std::string> env;
   std::chrono::milliseconds ready_timeout{std::chrono::seconds(60)};
+  /// Media root to use instead of a fresh one (a restarted server finds its files again).
+  std::optional<std::filesystem::path> media_root{};
 };
 
 /// Spawns REELHUB_BINARY with its own ports, media root and JWT secret, waits until
@@ -33,7 +38,7 @@ class ServerProcess {
 
   std::uint16_t port() const { return port_; }
   std::uint16_t srt_port() const { return srt_port_; }
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return child_->pid(); }
   const std::string& jwt_secret() const { return jwt_secret_; }
   const std::filesystem::path& media_root() const { return media_root_; }
   const std::filesystem::path& log_path() const { return log_path_; }
@@ -59,9 +64,7 @@ class ServerProcess {
   std::uint16_t port_;
   std::uint16_t srt_port_;
   std::string jwt_secret_;
-  pid_t pid_ = -1;
-  int exit_status_ = 0;  // waitpid status once reaped
-  bool reaped_ = false;
+  std::optional<ChildProcess> child_;
 };
 
 }  // namespace reelhub::testing

@@ -66,6 +66,13 @@ struct Config {
   int ws_history_ttl_seconds = 300;        // how long a topic without subscribers keeps them
   int ws_heartbeat_seconds = 5;            // presence heartbeat; 3 missed = instance gone
 
+  // Live streaming (SRT ingest → HLS)
+  std::string srt_host = "0.0.0.0";        // address the SRT listener binds
+  int live_segment_ms = 2000;              // target segment duration; cuts happen on keyframes
+  int live_window_segments = 6;            // segments listed in the live playlist
+  int live_stall_seconds = 5;              // no data from a publisher this long: it is gone
+  int live_waiting_timeout_seconds = 600;  // started but no publisher this long: stopped
+
   // Rate limits by policy name: general, login, register, upload, live, ws_connect
   std::map<std::string, RateRule> rate_limits = {
       {"general", {1000, 60}}, {"login", {10, 60}}, {"register", {10, 60}},

@@ -1,0 +1,77 @@
+#pragma once
+// The live HLS window of one stream: the last N finished segments, rendered as a media playlist
+// and served from memory. Thread-safe: the ingest thread appends, HTTP handlers read.
+//
+// Shaped for Low-Latency HLS: a segment is the unit the playlist lists; parts (EXT-X-PART) would
+// be appended to the open segment by the same segmenter, and the `version()` counter is what a
+// blocking playlist reload (`_HLS_msn`) would wait on. Neither needs the window to change shape.
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace reelhub::media {
+
+using WallClock = std::chrono::system_clock;
+
+/// One finished MPEG-TS segment. `data` is shared with every response that sends it.
+struct LiveSegment {
+  std::uint64_t sequence = 0;       // media sequence number, also the file name segment_<n>.ts
+  double duration_seconds = 0;
+  WallClock::time_point program_date_time;  // when its first frame arrived over SRT
+  bool discontinuity = false;               // first segment after a publisher reconnected
+  std::shared_ptr<const std::string> data;
+};
+
+/// What a playlist is rendered from (pure, so rendering is unit-tested without a stream).
+struct PlaylistView {
+  std::deque<LiveSegment> segments;  // oldest first, at most `window` of them
+  std::uint64_t discontinuity_sequence = 0;  // discontinuities that slid out of the window
+  int target_duration = 2;                   // EXT-X-TARGETDURATION, whole seconds
+  bool ended = false;                        // EXT-X-ENDLIST: the stream was stopped
+};
+
+std::string render_playlist(const PlaylistView& view);
+
+class LivePlaylist {
+ public:
+  /// `window`: segments listed; `keep`: segments kept in memory (>= window, for late players).
+  LivePlaylist(std::chrono::milliseconds target_duration, std::size_t window, std::size_t keep,
+               std::uint64_t first_sequence);
+
+  /// Next segment number: continues across publisher reconnects (and server restarts, where the
+  /// caller passes the number after the last one on disk).
+  std::uint64_t next_sequence() const;
+  /// The next appended segment starts after a break (reconnect): it gets EXT-X-DISCONTINUITY.
+  void mark_discontinuity();
+  void append(LiveSegment segment);
+  void end();
+
+  /// nullopt until the first segment exists (players get 404 and retry, as with any HLS origin).
+  std::optional<std::string> render() const;
+  /// A segment still held in memory, else null (the caller falls back to the file on disk).
+  std::shared_ptr<const std::string> segment(std::uint64_t sequence) const;
+  std::size_t segments_listed() const;
+  /// Incremented on every change; what LL-HLS blocking reloads would wait on.
+  std::uint64_t version() const;
+  std::chrono::milliseconds target_duration() const { return target_; }
+
+ private:
+  const std::chrono::milliseconds target_;
+  const std::size_t window_;
+  const std::size_t keep_;
+  mutable std::mutex mutex_;
+  std::deque<LiveSegment> kept_;  // oldest first; the last `window_` are listed
+  std::uint64_t next_sequence_;
+  std::uint64_t discontinuity_sequence_ = 0;
+  bool pending_discontinuity_ = false;
+  bool ended_ = false;
+  double longest_ = 0;
+  std::uint64_t version_ = 0;
+};
+
+}  // namespace reelhub::media

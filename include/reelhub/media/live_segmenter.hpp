@@ -1,0 +1,72 @@
+#pragma once
+// Cuts one publisher's packets into MPEG-TS segments on keyframes, without re-encoding.
+// One long-lived mpegts muxer writes into the open segment's buffer; at a cut the muxer is
+// flushed and the buffer becomes a finished segment, so continuity counters and timing stay
+// continuous across segments as players expect (the same approach as FFmpeg's hlsenc).
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "reelhub/media/ffmpeg.hpp"
+#include "reelhub/media/live_playlist.hpp"
+
+namespace reelhub::media {
+
+/// A finished segment before it has a sequence number (the stream's playlist assigns it).
+struct CutSegment {
+  double duration_seconds = 0;
+  WallClock::time_point program_date_time;
+  std::string data;
+};
+
+class LiveSegmenter {
+ public:
+  using SegmentReady = std::function<void(CutSegment)>;
+
+  /// `input`: the demuxer whose streams `video_index` (or -1) and `audio_index` (or -1) are copied.
+  /// `first_data`: when the publisher's first bytes arrived; program dates count media time from
+  /// it, because probing the stream holds the first seconds back before they reach write().
+  LiveSegmenter(const AVFormatContext& input, int video_index, int audio_index,
+                std::chrono::milliseconds target_duration, WallClock::time_point first_data,
+                SegmentReady on_segment);
+  ~LiveSegmenter();
+  LiveSegmenter(const LiveSegmenter&) = delete;
+  LiveSegmenter& operator=(const LiveSegmenter&) = delete;
+
+  /// Takes a demuxed packet (input stream index) that arrived at `arrival`. Packets of other
+  /// streams are ignored. Throws std::runtime_error when the publisher's stream cannot be cut
+  /// (no keyframe for far too long, muxer errors).
+  void write(AVPacket& packet, WallClock::time_point arrival);
+  /// Emits the open segment, if any (publisher gone or stream stopped).
+  void finish();
+
+ private:
+  static int on_write(void* opaque, std::uint8_t* buf, int size);
+  void cut(std::int64_t end_pts);
+  double seconds(std::int64_t pts_delta) const;
+
+  std::chrono::milliseconds target_;
+  SegmentReady on_segment_;
+  int input_video_, input_audio_;
+  int clock_input_;  // the stream whose timestamps measure segment length (video when present)
+  AVRational clock_time_base_;
+  OutputFormatPtr muxer_;
+  IOContextPtr io_;
+  std::vector<int> output_index_;  // input index -> output index, -1 when not copied
+  std::vector<AVRational> input_time_base_;
+  std::string open_;               // bytes of the segment being written
+  bool started_ = false;           // the first keyframe was seen
+  std::int64_t segment_start_ = 0;  // clock pts of the open segment's first frame
+  std::int64_t last_clock_end_ = 0;  // clock pts + duration of the latest clock packet
+  WallClock::time_point segment_arrival_;  // program date of the open segment
+  WallClock::time_point anchor_wall_;      // first_data, matched to anchor_pts_
+  bool anchored_ = false;
+  std::int64_t anchor_pts_ = 0;            // first packet's pts, in the clock stream's time base
+  /// When the frame at clock pts `ts` entered: media time after the anchor, but never later
+  /// than it reached us (a publisher slower than real time must not date segments in the future).
+  WallClock::time_point program_date(std::int64_t ts, WallClock::time_point arrival) const;
+};
+
+}  // namespace reelhub::media

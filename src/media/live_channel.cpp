@@ -1,0 +1,171 @@
+#include "reelhub/media/live_channel.hpp"
+
+#include <charconv>
+
+#include "reelhub/core/files.hpp"
+
+namespace reelhub::media {
+namespace {
+
+/// Segments kept in memory beyond the listed window, for players that fell a little behind.
+constexpr std::size_t kExtraSegmentsInMemory = 4;
+
+}  // namespace
+
+LiveChannel::LiveChannel(std::string stream_id, std::string passphrase, std::filesystem::path dir,
+                         const LiveOptions& options)
+    : stream_id_(std::move(stream_id)),
+      passphrase_(std::move(passphrase)),
+      dir_(std::move(dir)),
+      options_(options),
+      playlist_(options.target_duration, options.window, options.window + kExtraSegmentsInMemory,
+                next_segment_number(dir_)) {
+  // Segments already on disk come from an earlier publisher (before a server restart): whatever
+  // is appended next does not continue their timeline.
+  if (playlist_.next_sequence() > 0) playlist_.mark_discontinuity();
+}
+
+bool LiveChannel::claim_publisher() {
+  if (closed_) return false;
+  bool expected = false;
+  if (!publishing_.compare_exchange_strong(expected, true)) return false;
+  std::lock_guard lock(mutex_);
+  publisher_since_ = WallClock::now();
+  stats_ = IngestStats{};
+  return true;
+}
+
+void LiveChannel::release_publisher() {
+  {
+    std::lock_guard lock(mutex_);
+    publisher_since_.reset();
+    playlist_.mark_discontinuity();
+    publishing_ = false;
+  }
+  idle_.notify_all();
+}
+
+bool LiveChannel::wait_until_idle(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return idle_.wait_for(lock, timeout, [&] { return !publishing_.load(); });
+}
+
+void LiveChannel::close() {
+  closed_ = true;
+  playlist_.end();
+}
+
+void LiveChannel::add_segment(CutSegment cut, WallClock::time_point closing_frame_arrival) {
+  LiveSegment segment;
+  segment.sequence = playlist_.next_sequence();
+  segment.duration_seconds = cut.duration_seconds;
+  segment.program_date_time = cut.program_date_time;
+  auto data = std::make_shared<const std::string>(std::move(cut.data));
+  // On disk first: the recording is made from these files, and a segment a player can fetch
+  // from memory must also survive the window sliding past it.
+  write_file_atomically(dir_ / ("segment_" + std::to_string(segment.sequence) + ".ts"), *data,
+                        Durability::page_cache);
+  ++files_written_;
+  segment.data = std::move(data);
+  playlist_.append(std::move(segment));
+  const double lag_ms =
+      std::chrono::duration<double, std::milli>(WallClock::now() - closing_frame_arrival).count();
+  std::lock_guard lock(mutex_);
+  stats_.last_segment_lag_ms = lag_ms;
+  stats_.last_segment_seconds = cut.duration_seconds;
+}
+
+void LiveChannel::saw_viewer(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  viewers_[key] = std::chrono::steady_clock::now();
+}
+
+int LiveChannel::viewer_count() const {
+  const auto horizon = std::chrono::steady_clock::now() - 2 * options_.target_duration;
+  std::lock_guard lock(mutex_);
+  std::erase_if(viewers_, [&](const auto& v) { return v.second < horizon; });
+  return static_cast<int>(viewers_.size());
+}
+
+void LiveChannel::set_stats(const IngestStats& stats) {
+  std::lock_guard lock(mutex_);
+  const double lag = stats_.last_segment_lag_ms, seconds = stats_.last_segment_seconds;
+  stats_ = stats;
+  stats_.last_segment_lag_ms = lag;
+  stats_.last_segment_seconds = seconds;
+}
+
+IngestStats LiveChannel::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+std::optional<WallClock::time_point> LiveChannel::publisher_since() const {
+  std::lock_guard lock(mutex_);
+  return publisher_since_;
+}
+
+void LiveChannels::open(std::shared_ptr<LiveChannel> channel) {
+  std::unique_lock lock(mutex_);
+  created_.erase(channel->stream_id());
+  open_[channel->stream_id()] = std::move(channel);
+}
+
+std::shared_ptr<LiveChannel> LiveChannels::close(const std::string& stream_id) {
+  std::shared_ptr<LiveChannel> channel;
+  {
+    std::unique_lock lock(mutex_);
+    const auto it = open_.find(stream_id);
+    if (it == open_.end()) return nullptr;
+    channel = std::move(it->second);
+    open_.erase(it);
+  }
+  channel->close();
+  return channel;
+}
+
+std::shared_ptr<LiveChannel> LiveChannels::find(const std::string& stream_id) const {
+  std::shared_lock lock(mutex_);
+  const auto it = open_.find(stream_id);
+  return it == open_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<LiveChannel>> LiveChannels::all() const {
+  std::shared_lock lock(mutex_);
+  std::vector<std::shared_ptr<LiveChannel>> out;
+  out.reserve(open_.size());
+  for (const auto& [id, channel] : open_) out.push_back(channel);
+  return out;
+}
+
+void LiveChannels::add_created(const std::string& stream_id) {
+  std::unique_lock lock(mutex_);
+  created_.insert(stream_id);
+}
+
+void LiveChannels::remove_created(const std::string& stream_id) {
+  std::unique_lock lock(mutex_);
+  created_.erase(stream_id);
+}
+
+bool LiveChannels::is_created(const std::string& stream_id) const {
+  std::shared_lock lock(mutex_);
+  return created_.contains(stream_id);
+}
+
+std::uint64_t next_segment_number(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::uint64_t next = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with("segment_") || !name.ends_with(".ts")) continue;
+    std::uint64_t n = 0;
+    const char* first = name.data() + 8;
+    const char* last = name.data() + name.size() - 3;
+    const auto [end, err] = std::from_chars(first, last, n);
+    if (err == std::errc() && end == last) next = std::max(next, n + 1);
+  }
+  return next;
+}
+
+}  // namespace reelhub::media

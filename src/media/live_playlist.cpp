@@ -1,0 +1,108 @@
+#include "reelhub/media/live_playlist.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "reelhub/core/time.hpp"
+
+namespace reelhub::media {
+
+std::string render_playlist(const PlaylistView& view) {
+  std::string out =
+      "#EXTM3U\n"
+      "#EXT-X-VERSION:6\n"
+      "#EXT-X-INDEPENDENT-SEGMENTS\n";
+  out += "#EXT-X-TARGETDURATION:";
+  out += std::to_string(view.target_duration);
+  out += "\n#EXT-X-MEDIA-SEQUENCE:";
+  out += std::to_string(view.segments.empty() ? 0 : view.segments.front().sequence);
+  out += "\n";
+  if (view.discontinuity_sequence > 0) {
+    out += "#EXT-X-DISCONTINUITY-SEQUENCE:";
+    out += std::to_string(view.discontinuity_sequence);
+    out += "\n";
+  }
+  for (const LiveSegment& s : view.segments) {
+    if (s.discontinuity) out += "#EXT-X-DISCONTINUITY\n";
+    out += "#EXT-X-PROGRAM-DATE-TIME:";
+    out += iso8601_millis(s.program_date_time);
+    char extinf[48];
+    std::snprintf(extinf, sizeof extinf, "\n#EXTINF:%.3f,\n", s.duration_seconds);
+    out += extinf;
+    out += "segment_";
+    out += std::to_string(s.sequence);
+    out += ".ts\n";
+  }
+  if (view.ended) out += "#EXT-X-ENDLIST\n";
+  return out;
+}
+
+LivePlaylist::LivePlaylist(std::chrono::milliseconds target_duration, std::size_t window, std::size_t keep,
+                           std::uint64_t first_sequence)
+    : target_(target_duration), window_(window), keep_(std::max(keep, window)), next_sequence_(first_sequence) {}
+
+std::uint64_t LivePlaylist::next_sequence() const {
+  std::lock_guard lock(mutex_);
+  return next_sequence_;
+}
+
+void LivePlaylist::mark_discontinuity() {
+  std::lock_guard lock(mutex_);
+  pending_discontinuity_ = true;
+}
+
+void LivePlaylist::append(LiveSegment segment) {
+  std::lock_guard lock(mutex_);
+  segment.discontinuity = segment.discontinuity || pending_discontinuity_;
+  pending_discontinuity_ = false;
+  next_sequence_ = segment.sequence + 1;
+  longest_ = std::max(longest_, segment.duration_seconds);
+  kept_.push_back(std::move(segment));
+  while (kept_.size() > keep_) kept_.pop_front();
+  // A discontinuity leaving the listed window is counted, so players keep their timelines aligned.
+  if (kept_.size() > window_ && kept_[kept_.size() - window_ - 1].discontinuity) ++discontinuity_sequence_;
+  ++version_;
+}
+
+void LivePlaylist::end() {
+  std::lock_guard lock(mutex_);
+  ended_ = true;
+  ++version_;
+}
+
+std::optional<std::string> LivePlaylist::render() const {
+  PlaylistView view;
+  {
+    std::lock_guard lock(mutex_);
+    if (kept_.empty()) return std::nullopt;
+    const std::size_t first = kept_.size() > window_ ? kept_.size() - window_ : 0;
+    view.segments.assign(kept_.begin() + static_cast<std::ptrdiff_t>(first), kept_.end());
+    view.discontinuity_sequence = discontinuity_sequence_;
+    // Never below the configured target (players size buffers by it), and never below a segment
+    // that was longer (a publisher with long GOPs): the spec requires the rounded EXTINF <= it.
+    const double target_s = std::chrono::duration<double>(target_).count();
+    view.target_duration = static_cast<int>(std::ceil(std::max(target_s, longest_) - 1e-3));
+    view.ended = ended_;
+  }
+  return render_playlist(view);
+}
+
+std::shared_ptr<const std::string> LivePlaylist::segment(std::uint64_t sequence) const {
+  std::lock_guard lock(mutex_);
+  for (const LiveSegment& s : kept_)
+    if (s.sequence == sequence) return s.data;
+  return nullptr;
+}
+
+std::size_t LivePlaylist::segments_listed() const {
+  std::lock_guard lock(mutex_);
+  return std::min(kept_.size(), window_);
+}
+
+std::uint64_t LivePlaylist::version() const {
+  std::lock_guard lock(mutex_);
+  return version_;
+}
+
+}  // namespace reelhub::media

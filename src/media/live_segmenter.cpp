@@ -1,0 +1,138 @@
+#include "reelhub/media/live_segmenter.hpp"
+
+extern "C" {
+#include <libavutil/opt.h>
+}
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace reelhub::media {
+namespace {
+
+/// A publisher that never sends a keyframe would grow one segment without bound.
+constexpr int kMaxSegmentTargets = 10;
+
+std::runtime_error av_failure(const char* what, int err) {
+  std::string message = what;
+  message += ": ";
+  message += av_error_string(err);
+  return std::runtime_error(message);
+}
+
+std::int64_t timestamp_of(const AVPacket& p) { return p.pts != AV_NOPTS_VALUE ? p.pts : p.dts; }
+
+}  // namespace
+
+LiveSegmenter::LiveSegmenter(const AVFormatContext& input, int video_index, int audio_index,
+                             std::chrono::milliseconds target_duration, WallClock::time_point first_data,
+                             SegmentReady on_segment)
+    : target_(target_duration),
+      on_segment_(std::move(on_segment)),
+      input_video_(video_index),
+      input_audio_(audio_index),
+      clock_input_(video_index >= 0 ? video_index : audio_index),
+      output_index_(input.nb_streams, -1),
+      input_time_base_(input.nb_streams, AVRational{1, 90000}),
+      anchor_wall_(first_data) {
+  if (clock_input_ < 0) throw std::runtime_error("no audio or video stream to segment");
+  clock_time_base_ = input.streams[clock_input_]->time_base;
+
+  AVFormatContext* ctx = nullptr;
+  if (const int err = avformat_alloc_output_context2(&ctx, nullptr, "mpegts", nullptr); err < 0)
+    throw av_failure("mpegts muxer", err);
+  muxer_.reset(ctx);
+  io_ = make_io_context(64 * 1024, true, this, nullptr, &LiveSegmenter::on_write, nullptr);
+  muxer_->pb = io_.get();
+  muxer_->flags |= AVFMT_FLAG_CUSTOM_IO;
+
+  for (const int index : {video_index, audio_index}) {
+    if (index < 0) continue;
+    AVStream* out = avformat_new_stream(muxer_.get(), nullptr);
+    if (out == nullptr) throw std::bad_alloc();
+    if (const int err = avcodec_parameters_copy(out->codecpar, input.streams[index]->codecpar); err < 0)
+      throw av_failure("copy codec parameters", err);
+    out->codecpar->codec_tag = 0;
+    out->time_base = input.streams[index]->time_base;
+    output_index_[static_cast<std::size_t>(index)] = out->index;
+    input_time_base_[static_cast<std::size_t>(index)] = input.streams[index]->time_base;
+  }
+  if (const int err = avformat_write_header(muxer_.get(), nullptr); err < 0) throw av_failure("mpegts header", err);
+  // Whatever the header wrote is dropped: every segment, the first included, re-emits PAT/PMT.
+  avio_flush(io_.get());
+  open_.clear();
+  av_opt_set(muxer_->priv_data, "mpegts_flags", "+resend_headers", 0);
+}
+
+LiveSegmenter::~LiveSegmenter() = default;
+
+int LiveSegmenter::on_write(void* opaque, std::uint8_t* buf, int size) {
+  static_cast<LiveSegmenter*>(opaque)->open_.append(reinterpret_cast<const char*>(buf), static_cast<std::size_t>(size));
+  return size;
+}
+
+double LiveSegmenter::seconds(std::int64_t pts_delta) const {
+  return static_cast<double>(pts_delta) * av_q2d(clock_time_base_);
+}
+
+void LiveSegmenter::write(AVPacket& packet, WallClock::time_point arrival) {
+  const int in = packet.stream_index;
+  if (in < 0 || static_cast<std::size_t>(in) >= output_index_.size() || output_index_[static_cast<std::size_t>(in)] < 0)
+    return;
+  const std::int64_t ts = timestamp_of(packet);
+  if (ts == AV_NOPTS_VALUE) return;  // nothing to place it by
+  if (!anchored_) {  // the first packet of any stream is what arrived at first_data
+    anchored_ = true;
+    anchor_pts_ = av_rescale_q(ts, input_time_base_[static_cast<std::size_t>(in)], clock_time_base_);
+  }
+
+  if (in == clock_input_) {
+    const bool key = in != input_video_ || (packet.flags & AV_PKT_FLAG_KEY) != 0;
+    if (!started_) {
+      if (!key) return;  // every segment starts on a keyframe, the first one too
+      started_ = true;
+      segment_start_ = ts;
+      segment_arrival_ = program_date(ts, arrival);
+    } else if (key && seconds(ts - segment_start_) >= std::chrono::duration<double>(target_).count()) {
+      cut(ts);
+      segment_start_ = ts;
+      segment_arrival_ = program_date(ts, arrival);
+    } else if (seconds(ts - segment_start_) > kMaxSegmentTargets * std::chrono::duration<double>(target_).count()) {
+      throw std::runtime_error("no keyframe for " + std::to_string(static_cast<int>(seconds(ts - segment_start_))) +
+                               " s; set the encoder's keyframe interval to the segment duration");
+    }
+    last_clock_end_ = ts + packet.duration;
+  } else if (!started_) {
+    return;  // audio before the first video keyframe would start the segment without a picture
+  }
+
+  AVStream* out = muxer_->streams[output_index_[static_cast<std::size_t>(in)]];
+  packet.stream_index = out->index;
+  av_packet_rescale_ts(&packet, input_time_base_[static_cast<std::size_t>(in)], out->time_base);
+  packet.pos = -1;
+  if (const int err = av_write_frame(muxer_.get(), &packet); err < 0) throw av_failure("mpegts write", err);
+}
+
+WallClock::time_point LiveSegmenter::program_date(std::int64_t ts, WallClock::time_point arrival) const {
+  const auto offset = std::chrono::duration_cast<WallClock::duration>(std::chrono::duration<double>(seconds(ts - anchor_pts_)));
+  return std::min(anchor_wall_ + offset, arrival);
+}
+
+void LiveSegmenter::cut(std::int64_t end_pts) {
+  // Push out PES packets the muxer still holds, then everything buffered in the AVIOContext.
+  av_write_frame(muxer_.get(), nullptr);
+  avio_flush(io_.get());
+  CutSegment segment{seconds(end_pts - segment_start_), segment_arrival_, std::move(open_)};
+  open_.clear();
+  // One-shot flag: the next packet is preceded by PAT/PMT, so each segment decodes on its own.
+  av_opt_set(muxer_->priv_data, "mpegts_flags", "+resend_headers", 0);
+  if (!segment.data.empty()) on_segment_(std::move(segment));
+}
+
+void LiveSegmenter::finish() {
+  if (!started_) return;
+  cut(last_clock_end_ > segment_start_ ? last_clock_end_ : segment_start_);
+  started_ = false;
+}
+
+}  // namespace reelhub::media

@@ -1,0 +1,180 @@
+#include "routes.hpp"
+
+#include <charconv>
+
+#include "dto.hpp"
+#include "reelhub/core/app.hpp"
+#include "reelhub/core/error.hpp"
+#include "reelhub/core/validation.hpp"
+
+namespace reelhub::streams {
+namespace {
+
+using http::Request;
+using http::Response;
+
+/// The stream endpoints, sharing one service.
+class Handlers {
+ public:
+  Handlers(std::shared_ptr<StreamService> service, std::uint16_t srt_port)
+      : service_(std::move(service)), srt_port_(srt_port) {}
+
+  Response create(Request& req);
+  Response start(Request& req);
+  Response stop(Request& req);
+  Response get_one(Request& req);
+  Response list(Request& req);
+  Response delete_one(Request& req);
+  Response live(Request& req);
+  Response status(Request& req);
+  Response playlist(Request& req);
+  Response segment(Request& req);
+
+ private:
+  std::shared_ptr<StreamService> service_;
+  std::uint16_t srt_port_;
+};
+
+}  // namespace
+
+void register_routes(App& app, std::shared_ptr<StreamService> service) {
+  app.hub.register_topic("stream", [service](const http::AuthUser& user, const std::string& id) {
+    return service->may_subscribe(user, id);
+  });
+  auto bind = http::bind_members(std::make_shared<Handlers>(service, app.config.srt_port));
+  using http::Access;
+  using http::Role;
+  const http::RouteOptions user{.access = Access::user};
+  const http::RouteOptions streamer{.access = Access::user, .min_role = Role::streamer};
+  const http::RouteOptions control{.access = Access::user, .min_role = Role::streamer, .rate_policy = "live"};
+  const http::RouteOptions anyone{};
+  // A player polls the playlist every couple of seconds: not rate limited, answered from memory
+  // on the io thread (no database, no file read beyond a stat).
+  const http::RouteOptions media{.rate_policy = "", .blocking = false, .public_media = true};
+
+  http::Router& r = app.router;
+  r.add("POST", "/api/streams", bind(&Handlers::create), streamer);
+  r.add("GET", "/api/streams", bind(&Handlers::list), user);
+  r.add("GET", "/api/streams/{id}", bind(&Handlers::get_one), user);
+  r.add("DELETE", "/api/streams/{id}", bind(&Handlers::delete_one), streamer);
+  r.add("POST", "/api/streams/{id}/start", bind(&Handlers::start), control);
+  r.add("POST", "/api/streams/{id}/stop", bind(&Handlers::stop), control);
+  r.add("GET", "/live/streams", bind(&Handlers::live), anyone);
+  r.add("GET", "/stream/{id}/status", bind(&Handlers::status), anyone);
+  r.add("GET", "/hls/{id}/stream.m3u8", bind(&Handlers::playlist), media);
+  r.add("GET", "/hls/{id}/{segment}", bind(&Handlers::segment), media);
+}
+
+namespace {
+
+Response Handlers::create(Request& req) {
+  const auto body = req.json_body();
+  Validator v(body);
+  NewStream stream;
+  stream.name = v.required_string("name", 1, StreamService::kMaxName);
+  stream.title = v.optional_string("title", 1, StreamService::kMaxTitle).value_or("");
+  stream.description = v.optional_string("description", 0, StreamService::kMaxDescription).value_or("");
+  v.throw_if_failed();
+  const StreamRow row = service_->create(req.auth(), stream);
+  return Response::json(201, {{"stream_id", row.id},
+                              {"name", row.name},
+                              {"title", row.title},
+                              {"description", row.description},
+                              {"user_id", row.user_id},
+                              {"username", req.auth().username},
+                              {"status", status_name(row.status)},
+                              {"created_at", row.created_at}});
+}
+
+Response Handlers::start(Request& req) {
+  const StreamView v = service_->start(req.auth(), req.param("id"));
+  return Response::json(200, {{"stream_id", v.row.id},
+                              {"status", status_name(v.row.status)},
+                              {"port", srt_port_},
+                              {"srt_url", v.srt_url.value_or("")},
+                              {"hls_url", hls_url(v.row.id)},
+                              {"message", "Stream started, waiting for connection"}});
+}
+
+Response Handlers::stop(Request& req) {
+  const StreamView v = service_->stop(req.auth(), req.param("id"));
+  return Response::json(200, {{"stream_id", v.row.id},
+                              {"status", status_name(v.row.status)},
+                              {"user_id", v.row.user_id},
+                              {"username", v.username},
+                              {"message", "Stream stopped, VOD processing started"}});
+}
+
+Response Handlers::get_one(Request& req) {
+  return Response::json(200, stream_json(service_->get(req.auth(), req.param("id")), srt_port_));
+}
+
+Response Handlers::list(Request& req) {
+  std::optional<StreamStatus> status;
+  if (const auto s = req.query_param("status")) {
+    status = parse_status(*s);
+    if (!status)
+      throw ApiError(ErrorCode::validation_failed, "Invalid query",
+                     {{"status", {"must be one of created, waiting, active, stopped"}}});
+  }
+  const auto limit = static_cast<int>(http::query_int(req, "limit", 50, 1, 100));
+  const auto offset = static_cast<int>(http::query_int(req, "offset", 0, 0, 1'000'000));
+  return Response::json(200, streams_page_json(service_->list(req.auth(), status, limit, offset), srt_port_));
+}
+
+Response Handlers::delete_one(Request& req) {
+  service_->remove(req.auth(), req.param("id"));
+  return Response::json(200, {{"message", "Stream deleted successfully"}, {"stream_id", req.param("id")}});
+}
+
+Response Handlers::live(Request& req) {
+  const auto limit = static_cast<int>(http::query_int(req, "limit", 50, 1, 100));
+  const auto offset = static_cast<int>(http::query_int(req, "offset", 0, 0, 1'000'000));
+  return Response::json(200, streams_page_json(service_->live(limit, offset), srt_port_));
+}
+
+Response Handlers::status(Request& req) { return Response::json(200, status_json(service_->status(req.param("id")))); }
+
+Response Handlers::playlist(Request& req) {
+  Response res;
+  res.body = service_->playlist(req.param("id"), req.remote_ip + '|' + req.header("User-Agent"));
+  res.headers["Content-Type"] = "application/vnd.apple.mpegurl";
+  res.headers["Cache-Control"] = "no-cache";
+  return res;
+}
+
+/// "segment_<n>.ts" → n; nothing else names a live segment (and so no path is built from it).
+std::optional<std::uint64_t> segment_number(const std::string& name) {
+  constexpr std::string_view kPrefix = "segment_", kSuffix = ".ts";
+  if (name.size() <= kPrefix.size() + kSuffix.size() || !name.starts_with(kPrefix) || !name.ends_with(kSuffix))
+    return std::nullopt;
+  std::uint64_t n = 0;
+  const char* first = name.data() + kPrefix.size();
+  const char* last = name.data() + name.size() - kSuffix.size();
+  const auto [end, err] = std::from_chars(first, last, n);
+  if (err != std::errc() || end != last) return std::nullopt;
+  return n;
+}
+
+Response Handlers::segment(Request& req) {
+  const auto n = segment_number(req.param("segment"));
+  if (!n) throw ApiError(ErrorCode::not_found, "Segment not found");
+  const SegmentSource source = service_->segment(req.param("id"), *n);
+  // A segment never changes once listed: players and CDNs may keep it.
+  constexpr const char* kImmutable = "public, max-age=86400, immutable";
+  if (!source.data) {
+    try {
+      return Response::file_of(req, source.file, "video/mp2t", kImmutable);
+    } catch (const ApiError&) {
+      throw ApiError(ErrorCode::not_found, "Segment not found");
+    }
+  }
+  Response res;
+  res.body = *source.data;
+  res.headers["Content-Type"] = "video/mp2t";
+  res.headers["Cache-Control"] = kImmutable;
+  return res;
+}
+
+}  // namespace
+}  // namespace reelhub::streams

@@ -1,0 +1,370 @@
+#include "service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cctype>
+
+#include "reelhub/core/error.hpp"
+#include "reelhub/core/random.hpp"
+#include "reelhub/core/validation.hpp"
+#include "repo.hpp"
+
+namespace reelhub::streams {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// How long stop waits for the publisher's session to write its last segment.
+constexpr auto kSessionDrain = std::chrono::seconds(5);
+
+[[noreturn]] void stream_not_found() { throw ApiError(ErrorCode::not_found, "Stream not found"); }
+
+bool is_admin(const http::AuthUser& u) { return u.role == http::Role::admin; }
+bool may_manage(const http::AuthUser& u, const StreamRow& row) { return is_admin(u) || u.id == row.user_id; }
+
+std::string canonical_id(const std::string& id) {
+  if (!is_valid_uuid(id)) stream_not_found();
+  std::string lower = id;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower;
+}
+
+}  // namespace
+
+StreamService::StreamService(db::Pool& db, ws::Hub& hub, metrics::Registry& metrics, media::LiveChannels& channels,
+                             StreamOptions options, RecordingSink on_ended)
+    : db_(db),
+      hub_(hub),
+      channels_(channels),
+      options_(std::move(options)),
+      on_ended_(std::move(on_ended)),
+      accounts_(db) {
+  // Per-publisher SRT link figures, labelled by stream, read when /metrics is scraped.
+  using Figure = double (*)(const media::IngestStats&);
+  const std::pair<const char*, Figure> figures[] = {
+      {"reelhub_live_rtt_ms", [](const media::IngestStats& s) { return s.rtt_ms; }},
+      {"reelhub_live_receive_mbps", [](const media::IngestStats& s) { return s.receive_mbps; }},
+      {"reelhub_live_packets_lost", [](const media::IngestStats& s) { return double(s.packets_lost); }},
+      {"reelhub_live_packets_retransmitted", [](const media::IngestStats& s) { return double(s.packets_retransmitted); }},
+      {"reelhub_live_packets_dropped", [](const media::IngestStats& s) { return double(s.packets_dropped); }},
+      {"reelhub_live_segment_lag_ms", [](const media::IngestStats& s) { return s.last_segment_lag_ms; }},
+  };
+  for (const auto& [name, figure] : figures) {
+    metrics.describe(name, "gauge", "live publisher figure (SRT statistics, segment production lag), by stream");
+    metrics.gauge_callback(name, [this, figure] {
+      std::vector<std::pair<metrics::Labels, double>> out;
+      for (const auto& channel : channels_.all())
+        if (channel->has_publisher()) out.push_back({{{"stream", channel->stream_id()}}, figure(channel->stats())});
+      return out;
+    });
+  }
+  events_thread_ = std::thread([this] { run_events(); });
+}
+
+StreamService::~StreamService() {
+  {
+    std::lock_guard lock(events_mutex_);
+    stopping_ = true;
+  }
+  events_cv_.notify_all();
+  events_thread_.join();
+}
+
+StreamRow StreamService::create(const http::AuthUser& caller, const NewStream& s) {
+  if (caller.role == http::Role::viewer) throw ApiError(ErrorCode::forbidden, "Only streamers can create streams");
+  StreamRow row = db_.transact([&](pqxx::work& tx) {
+    return repo::insert(tx, {caller.id, s.name, s.title.empty() ? s.name : s.title, s.description, random_hex(16)});
+  });
+  channels_.add_created(row.id);
+  return row;
+}
+
+StreamRow StreamService::owned(pqxx::work& tx, const http::AuthUser& caller, const std::string& id) {
+  auto row = repo::find(tx, canonical_id(id));
+  if (!row) stream_not_found();
+  if (!may_manage(caller, *row)) throw ApiError(ErrorCode::forbidden, "Only the stream's owner can do this");
+  return std::move(*row);
+}
+
+StreamView StreamService::start(const http::AuthUser& caller, const std::string& id) {
+  StreamRow row = db_.transact([&](pqxx::work& tx) {
+    StreamRow current = owned(tx, caller, id);
+    if (current.status == StreamStatus::stopped)
+      throw ApiError(ErrorCode::conflict, "Stream has ended; create a new stream to go live again");
+    if (current.status != StreamStatus::created) return current;
+    return *repo::transition(tx, current.id, {StreamStatus::created}, StreamStatus::waiting, std::nullopt);
+  });
+  if (!channels_.find(row.id)) {
+    open_channel(row);
+    publish_status(row);
+  }
+  return view_of(std::move(row), &caller);
+}
+
+StreamView StreamService::stop(const http::AuthUser& caller, const std::string& id) {
+  std::optional<StreamRow> stopped;
+  StreamRow row = db_.transact([&](pqxx::work& tx) {
+    StreamRow current = owned(tx, caller, id);
+    if (current.status == StreamStatus::created) throw ApiError(ErrorCode::conflict, "Stream was never started");
+    if (current.status == StreamStatus::stopped) return current;
+    stopped = repo::transition(tx, current.id, {StreamStatus::waiting, StreamStatus::active}, StreamStatus::stopped,
+                               std::string("stopped by its owner"));
+    return stopped ? *stopped : current;
+  });
+  if (stopped) finish(*stopped);
+  return view_of(std::move(row), &caller);
+}
+
+StreamView StreamService::get(const http::AuthUser& caller, const std::string& id) {
+  auto row = db_.transact([&](pqxx::work& tx) { return repo::find(tx, canonical_id(id)); });
+  if (!row) stream_not_found();
+  return view_of(std::move(*row), &caller);
+}
+
+StreamsPage StreamService::list(const http::AuthUser& caller, const std::optional<StreamStatus>& status, int limit,
+                                int offset) {
+  repo::ListFilter filter{is_admin(caller) ? std::nullopt : std::optional(caller.id), status, limit, offset};
+  auto page = db_.transact([&](pqxx::work& tx) { return repo::list(tx, filter); });
+  return {views_of(std::move(page.rows)), page.total, limit, offset};
+}
+
+void StreamService::remove(const http::AuthUser& caller, const std::string& id) {
+  const StreamRow row = db_.transact([&](pqxx::work& tx) {
+    StreamRow current = owned(tx, caller, id);
+    repo::remove(tx, current.id);
+    return current;
+  });
+  channels_.remove_created(row.id);
+  if (auto channel = channels_.close(row.id)) channel->wait_until_idle(kSessionDrain);
+  // Segments already handed to the recordings module are its to delete; the rest go now.
+  if (!row.recording_requested) {
+    std::error_code ec;
+    std::filesystem::remove_all(options_.media_root / "live" / row.id, ec);
+  }
+  hub_.publish("stream:" + row.id, "stream_status", {{"stream_id", row.id}, {"status", "deleted"}});
+}
+
+StreamsPage StreamService::live(int limit, int offset) {
+  auto page = db_.transact([&](pqxx::work& tx) {
+    return repo::list(tx, {std::nullopt, StreamStatus::active, limit, offset});
+  });
+  return {views_of(std::move(page.rows)), page.total, limit, offset};
+}
+
+IngestStatus StreamService::status(const std::string& id) {
+  auto row = db_.transact([&](pqxx::work& tx) { return repo::find(tx, canonical_id(id)); });
+  if (!row) stream_not_found();
+  IngestStatus s;
+  if (auto channel = channels_.find(row->id)) {
+    s.publisher_connected = channel->has_publisher();
+    s.hls_files_count = channel->files_written();
+    s.viewer_count = channel->viewer_count();
+    if (const auto since = channel->publisher_since()) {
+      s.uptime_seconds = std::chrono::duration_cast<std::chrono::seconds>(media::WallClock::now() - *since).count();
+      s.ingest = channel->stats();
+    }
+  }
+  s.row = std::move(*row);
+  return s;
+}
+
+std::string StreamService::playlist(const std::string& id, const std::string& viewer) {
+  const auto channel = channels_.find(canonical_id(id));
+  if (!channel) throw ApiError(ErrorCode::not_found, "Stream is not live");
+  channel->saw_viewer(viewer);
+  auto text = channel->playlist().render();
+  // Started but no segment yet: players treat 404 as "not yet" and retry.
+  if (!text) throw ApiError(ErrorCode::not_found, "Stream has not produced video yet");
+  return std::move(*text);
+}
+
+SegmentSource StreamService::segment(const std::string& id, std::uint64_t sequence) {
+  const std::string stream_id = canonical_id(id);
+  if (const auto channel = channels_.find(stream_id))
+    if (auto data = channel->playlist().segment(sequence)) return {std::move(data), {}};
+  // Out of the memory window (or the stream ended): the file, while it is kept for the recording.
+  return {nullptr, options_.media_root / "live" / stream_id / ("segment_" + std::to_string(sequence) + ".ts")};
+}
+
+bool StreamService::may_subscribe(const http::AuthUser&, const std::string& id) {
+  if (!is_valid_uuid(id)) return false;
+  return db_.transact([&](pqxx::work& tx) { return repo::find(tx, id).has_value(); });
+}
+
+void StreamService::resume() {
+  const auto started = db_.transact([&](pqxx::work& tx) {
+    for (const StreamRow& row : repo::with_status(tx, {StreamStatus::created})) channels_.add_created(row.id);
+    auto rows = repo::with_status(tx, {StreamStatus::waiting, StreamStatus::active});
+    for (StreamRow& row : rows) {
+      if (row.status == StreamStatus::active)
+        row = *repo::transition(tx, row.id, {StreamStatus::active}, StreamStatus::waiting,
+                                std::string("server restarted; waiting for the publisher to reconnect"));
+    }
+    return rows;
+  });
+  for (const StreamRow& row : started) {
+    open_channel(row);
+    publish_status(row);
+  }
+  const auto orphans = db_.transact([](pqxx::work& tx) { return repo::recordings_not_requested(tx); });
+  for (const StreamRow& row : orphans) finish(row);
+  if (!started.empty() || !orphans.empty())
+    spdlog::info("streams: resumed {} started stream(s), {} recording hand-over(s)", started.size(), orphans.size());
+}
+
+void StreamService::publisher_connected(const std::string& stream_id) {
+  post([this, stream_id] {
+    waiting_since_.erase(stream_id);
+    const auto row = db_.transact([&](pqxx::work& tx) {
+      return repo::transition(tx, stream_id, {StreamStatus::waiting}, StreamStatus::active, std::nullopt);
+    });
+    if (row) publish_status(*row);
+  });
+}
+
+void StreamService::publisher_disconnected(const std::string& stream_id, const std::string& reason) {
+  post([this, stream_id, reason] {
+    const auto channel = channels_.find(stream_id);
+    if (!channel || channel->closed()) return;  // stopped or deleted: finish() took care of it
+    waiting_since_[stream_id] = Clock::now();
+    const auto row = db_.transact([&](pqxx::work& tx) {
+      return repo::transition(tx, stream_id, {StreamStatus::active}, StreamStatus::waiting, reason);
+    });
+    if (row) publish_status(*row);
+  });
+}
+
+void StreamService::open_channel(const StreamRow& row) {
+  channels_.open(std::make_shared<media::LiveChannel>(row.id, row.passphrase, options_.media_root / "live" / row.id,
+                                                      options_.live));
+  const std::string id = row.id;
+  post([this, id] { waiting_since_[id] = Clock::now(); });
+}
+
+void StreamService::finish(const StreamRow& row) {
+  publish_status(row);
+  if (auto channel = channels_.close(row.id)) {
+    if (!channel->wait_until_idle(kSessionDrain))
+      spdlog::warn("live {}: publisher session still running after {} s", row.id, kSessionDrain.count());
+  }
+  if (media::next_segment_number(options_.media_root / "live" / row.id) > 0) {
+    const auto cards = accounts_.cards({row.user_id});
+    on_ended_(EndedStream{row.id, row.user_id, cards.empty() ? std::string() : cards.front().username, row.title});
+  }
+  // Also marked when there was nothing to record, so start-up does not look at it again.
+  db_.transact([&](pqxx::work& tx) { repo::mark_recording_requested(tx, row.id); });
+  const std::string id = row.id;
+  post([this, id] {
+    waiting_since_.erase(id);
+    published_viewers_.erase(id);
+  });
+}
+
+void StreamService::publish_status(const StreamRow& row) {
+  nlohmann::json data = {{"stream_id", row.id}, {"status", status_name(row.status)}};
+  if (row.status_reason) data["reason"] = *row.status_reason;
+  hub_.publish("stream:" + row.id, "stream_status", data);
+}
+
+std::string StreamService::srt_url(const StreamRow& row) const {
+  std::string url = "srt://";
+  url += options_.public_host;
+  url += ':';
+  url += std::to_string(options_.srt_port);
+  url += "?streamid=";
+  url += row.id;
+  url += "&passphrase=";
+  url += row.passphrase;
+  return url;
+}
+
+StreamView StreamService::view_of(StreamRow row, const http::AuthUser* caller) {
+  StreamView view = std::move(views_of({std::move(row)}).front());
+  if (caller != nullptr && may_manage(*caller, view.row) && view.row.status != StreamStatus::created)
+    view.srt_url = srt_url(view.row);
+  return view;
+}
+
+std::vector<StreamView> StreamService::views_of(std::vector<StreamRow> rows) {
+  std::vector<std::int64_t> ids;
+  for (const StreamRow& r : rows) ids.push_back(r.user_id);
+  std::map<std::int64_t, std::string> names;
+  if (!ids.empty())
+    for (const auto& card : accounts_.cards(ids)) names[card.id] = card.username;
+  std::vector<StreamView> views;
+  views.reserve(rows.size());
+  for (StreamRow& r : rows) {
+    StreamView v;
+    v.username = names[r.user_id];
+    if (const auto channel = channels_.find(r.id)) v.viewer_count = channel->viewer_count();
+    v.row = std::move(r);
+    views.push_back(std::move(v));
+  }
+  return views;
+}
+
+void StreamService::post(std::function<void()> task) {
+  {
+    std::lock_guard lock(events_mutex_);
+    events_.push_back(std::move(task));
+  }
+  events_cv_.notify_one();
+}
+
+void StreamService::run_events() {
+  auto next_tick = Clock::now() + std::chrono::seconds(1);
+  std::unique_lock lock(events_mutex_);
+  while (!stopping_) {
+    events_cv_.wait_until(lock, next_tick, [&] { return stopping_ || !events_.empty(); });
+    while (!events_.empty() && !stopping_) {
+      auto task = std::move(events_.front());
+      events_.pop_front();
+      lock.unlock();
+      try {
+        task();
+      } catch (const std::exception& e) {
+        spdlog::error("streams: ingest event failed: {}", e.what());
+      }
+      lock.lock();
+    }
+    if (Clock::now() >= next_tick && !stopping_) {
+      lock.unlock();
+      try {
+        tick();
+      } catch (const std::exception& e) {
+        spdlog::error("streams: tick failed: {}", e.what());
+      }
+      lock.lock();
+      next_tick = Clock::now() + std::chrono::seconds(1);
+    }
+  }
+}
+
+void StreamService::tick() {
+  const auto now = Clock::now();
+  for (const auto& channel : channels_.all()) {
+    const std::string& id = channel->stream_id();
+    if (channel->has_publisher()) {
+      const int viewers = channel->viewer_count();
+      auto [it, inserted] = published_viewers_.try_emplace(id, -1);
+      if (it->second != viewers) {
+        it->second = viewers;
+        hub_.publish("stream:" + id, "viewer_count", {{"stream_id", id}, {"viewer_count", viewers}});
+      }
+      continue;
+    }
+    const auto waiting = waiting_since_.find(id);
+    if (waiting == waiting_since_.end() || now - waiting->second < options_.waiting_timeout) continue;
+    const std::string reason = "no publisher for " + std::to_string(options_.waiting_timeout.count()) + " s";
+    const auto stopped = db_.transact([&](pqxx::work& tx) {
+      return repo::transition(tx, id, {StreamStatus::waiting, StreamStatus::active}, StreamStatus::stopped, reason);
+    });
+    waiting_since_.erase(id);
+    if (stopped) {
+      spdlog::info("live {}: stopped: {}", id, reason);
+      finish(*stopped);
+    }
+  }
+}
+
+}  // namespace reelhub::streams

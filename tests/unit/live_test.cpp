@@ -1,0 +1,159 @@
+// Pure parts of live streaming: streamid parsing, the playlist window and its rendering, the
+// listener's handshake decisions, segment numbering on disk.
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "reelhub/media/live_channel.hpp"
+#include "reelhub/media/live_playlist.hpp"
+#include "reelhub/media/srt_ingest.hpp"
+#include "reelhub/media/stream_id.hpp"
+#include "system.hpp"
+
+namespace reelhub::media {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kId = "6f1c2a4e-7b1d-4c55-9e0a-2f4b7c8d9e10";
+
+TEST(StreamIdTest, AcceptsPlainIdsAndTheAccessControlPublishForm) {
+  struct Case {
+    std::string input;
+    std::optional<std::string> resource;
+    std::optional<StreamIdError> error;
+  };
+  const std::vector<Case> cases = {
+      {kId, kId, std::nullopt},
+      {std::string("#!::r=") + kId + ",m=publish", kId, std::nullopt},
+      {std::string("#!::m=publish,r=") + kId, kId, std::nullopt},
+      {std::string("#!::u=alice,r=") + kId + ",m=publish", kId, std::nullopt},
+      {"", std::nullopt, StreamIdError::empty},
+      {std::string("#!::r=") + kId, std::nullopt, StreamIdError::not_publish},
+      {std::string("#!::r=") + kId + ",m=request", std::nullopt, StreamIdError::not_publish},
+      {std::string("#!::r=") + kId + ",m=publish,x=1", std::nullopt, StreamIdError::unsupported_key},
+      {"#!::m=publish", std::nullopt, StreamIdError::malformed},
+      {"#!::r=,m=publish", std::nullopt, StreamIdError::malformed},
+      {"#!::garbage", std::nullopt, StreamIdError::malformed},
+      {"a=b", std::nullopt, StreamIdError::malformed},
+  };
+  for (const Case& c : cases) {
+    const ParsedStreamId parsed = parse_stream_id(c.input);
+    EXPECT_EQ(parsed.error, c.error) << c.input;
+    EXPECT_EQ(parsed.target ? std::optional(parsed.target->resource) : std::nullopt, c.resource) << c.input;
+  }
+}
+
+LiveSegment segment(std::uint64_t n, double seconds, bool discontinuity = false) {
+  return LiveSegment{n, seconds, WallClock::time_point(std::chrono::seconds(1758848400 + 2 * n)), discontinuity,
+                     std::make_shared<const std::string>("ts" + std::to_string(n))};
+}
+
+TEST(PlaylistTest, RendersTheWindowWithDatesAndDiscontinuities) {
+  PlaylistView view;
+  view.target_duration = 2;
+  view.segments = {segment(10, 2.0), segment(11, 1.96, true)};
+  view.discontinuity_sequence = 3;
+  EXPECT_EQ(render_playlist(view),
+            "#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-TARGETDURATION:2\n"
+            "#EXT-X-MEDIA-SEQUENCE:10\n#EXT-X-DISCONTINUITY-SEQUENCE:3\n"
+            "#EXT-X-PROGRAM-DATE-TIME:2025-09-26T01:00:20.000Z\n#EXTINF:2.000,\nsegment_10.ts\n"
+            "#EXT-X-DISCONTINUITY\n"
+            "#EXT-X-PROGRAM-DATE-TIME:2025-09-26T01:00:22.000Z\n#EXTINF:1.960,\nsegment_11.ts\n");
+  view.ended = true;
+  EXPECT_TRUE(render_playlist(view).ends_with("#EXT-X-ENDLIST\n"));
+}
+
+TEST(PlaylistTest, WindowSlidesKeepsRecentSegmentsAndCountsDiscontinuitiesLeavingIt) {
+  LivePlaylist p(2000ms, 2, 3, 0);
+  EXPECT_FALSE(p.render().has_value()) << "no playlist before the first segment";
+  p.append(segment(0, 2));
+  p.mark_discontinuity();  // a reconnect: the next segment carries the tag
+  p.append(segment(1, 2));
+  p.append(segment(2, 2));
+  EXPECT_EQ(p.next_sequence(), 3u);
+  EXPECT_EQ(p.segments_listed(), 2u);
+  auto text = *p.render();
+  EXPECT_NE(text.find("#EXT-X-MEDIA-SEQUENCE:1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("#EXT-X-DISCONTINUITY\n"), std::string::npos);
+  p.append(segment(3, 2));  // segment 1 (with the discontinuity) leaves the listed window
+  text = *p.render();
+  EXPECT_NE(text.find("#EXT-X-DISCONTINUITY-SEQUENCE:1\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("#EXT-X-DISCONTINUITY\n"), std::string::npos);
+  EXPECT_EQ(*p.segment(1), "ts1") << "kept in memory past the window";
+  EXPECT_EQ(p.segment(0), nullptr) << "beyond `keep`: served from disk";
+  p.append(segment(4, 4.2));  // a long GOP: the target duration must cover it
+  EXPECT_NE(p.render()->find("#EXT-X-TARGETDURATION:5\n"), std::string::npos);
+}
+
+/// Counts what ingest reports; the listener's decisions need no publisher.
+struct NullObserver : IngestObserver {
+  void publisher_connected(const std::string&) override {}
+  void publisher_disconnected(const std::string&, const std::string&) override {}
+};
+
+TEST(SrtListenerTest, DecidesFromTheChannelTableAlone) {
+  testing::TempDir dir("reelhub-live");
+  LiveChannels channels;
+  NullObserver observer;
+  metrics::Registry metrics;
+  SrtIngestServer server(channels, observer, metrics, LiveOptions{});
+  const std::string created = "11111111-2222-4333-8444-555555555555";
+  channels.add_created(created);
+  auto channel = std::make_shared<LiveChannel>(kId, "secret-passphrase", dir.path() / kId, LiveOptions{});
+  channels.open(channel);
+
+  const auto refusal = [&](const std::string& sid) { return server.decide(sid, "10.0.0.1").refusal; };
+  EXPECT_EQ(refusal(kId), std::nullopt);
+  EXPECT_EQ(server.decide(std::string("#!::r=") + kId + ",m=publish", "10.0.0.1").channel, channel);
+  EXPECT_EQ(refusal(created), Refusal::not_started);
+  EXPECT_EQ(refusal("99999999-2222-4333-8444-555555555555"), Refusal::unknown_stream);
+  EXPECT_EQ(refusal("../../etc"), Refusal::unknown_stream);
+  EXPECT_EQ(refusal(std::string("#!::r=") + kId + ",m=request"), Refusal::not_publish_mode);
+  EXPECT_EQ(refusal("#!::nonsense"), Refusal::malformed_stream_id);
+  ASSERT_TRUE(channel->claim_publisher());
+  EXPECT_EQ(refusal(kId), Refusal::busy);
+  EXPECT_FALSE(channel->claim_publisher()) << "one publisher at a time";
+  channel->release_publisher();
+  EXPECT_EQ(refusal(kId), std::nullopt);
+
+  // Distinct reject codes per reason, all in the application range (>= 1000).
+  std::set<int> codes;
+  for (Refusal r : {Refusal::malformed_stream_id, Refusal::not_publish_mode, Refusal::unknown_stream,
+                    Refusal::not_started, Refusal::busy, Refusal::throttled}) {
+    EXPECT_GE(refusal_code(r), 1000);
+    codes.insert(refusal_code(r));
+  }
+  EXPECT_EQ(codes.size(), 6u);
+
+  channels.close(kId);
+  EXPECT_TRUE(channel->closed());
+  EXPECT_FALSE(channel->claim_publisher()) << "a stopped stream takes no publisher";
+  EXPECT_EQ(refusal(kId), Refusal::unknown_stream);
+}
+
+TEST(LiveChannelTest, ContinuesNumberingAfterSegmentsOnDiskAndCountsRecentViewers) {
+  testing::TempDir dir("reelhub-live");
+  const auto stream_dir = dir.path() / kId;
+  std::filesystem::create_directories(stream_dir);
+  for (const char* name : {"segment_3.ts", "segment_12.ts", "segment_x.ts", "other.txt", "segment_5.tsx"})
+    std::ofstream(stream_dir / name) << "x";
+  EXPECT_EQ(next_segment_number(stream_dir), 13u);
+  EXPECT_EQ(next_segment_number(dir.path() / "missing"), 0u);
+
+  LiveChannel channel(kId, "secret-passphrase", stream_dir, LiveOptions{.target_duration = 10000ms});
+  EXPECT_EQ(channel.playlist().next_sequence(), 13u);
+  channel.add_segment(CutSegment{2.0, WallClock::now(), "bytes"}, WallClock::now());
+  EXPECT_TRUE(std::filesystem::exists(stream_dir / "segment_13.ts"));
+  const auto text = *channel.playlist().render();
+  EXPECT_NE(text.find("#EXT-X-DISCONTINUITY\n"), std::string::npos) << "resumed after a restart: " << text;
+
+  channel.saw_viewer("a");
+  channel.saw_viewer("b");
+  channel.saw_viewer("a");
+  EXPECT_EQ(channel.viewer_count(), 2);
+}
+
+}  // namespace
+}  // namespace reelhub::media
