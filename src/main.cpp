@@ -70,7 +70,8 @@ int serve(reelhub::App& app) {
   server.serve_websockets(app.hub, app.tokens);
   server.listen();
   server.run();
-  ingest.stop();  // publishers' open segments are written; their streams resume after a restart
+  ingest.stop();   // publishers' open segments are written; their streams resume after a restart
+  streams->stop();  // records those sessions' end while the hub and database are still up
   app.hub.stop();  // leaves the presence tables, so other instances see our users go offline now
   return 0;
 }

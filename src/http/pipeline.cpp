@@ -189,7 +189,7 @@ void Pipeline::finish(const Request& req, const Prepared& prepared, Response& re
                {{"route", prepared.route_label}, {"method", req.method}, {"status", status}});
   metrics_.observe("reelhub_http_request_duration_seconds", {{"route", prepared.route_label}, {"method", req.method}},
                    seconds);
-  const auto bytes = res.file ? res.file->length : res.body.size();
+  const auto bytes = res.file ? res.file->length : res.shared_body ? res.shared_body->size() : res.body.size();
   if (config_.log_format == "json") {
     nlohmann::json line = {{"type", "access"},    {"request_id", req.request_id}, {"ip", req.remote_ip},
                            {"method", req.method}, {"path", req.path},             {"status", res.status},

@@ -353,6 +353,21 @@ asio::awaitable<bool> Server::Impl::write_response(beast::tcp_stream& stream, co
                                                    bool keep_alive) {
   const bool head = req.method == "HEAD";
   stream.expires_after(std::chrono::seconds(config.body_timeout_seconds));
+  if (res.shared_body) {
+    // `res` (and so the shared bytes) outlives the write: it lives in the caller's frame.
+    bhttp::response<bhttp::span_body<const char>> out{static_cast<bhttp::status>(res.status), 11};
+    copy_headers(res, out);
+    out.keep_alive(keep_alive);
+    out.body() = {res.shared_body->data(), res.shared_body->size()};
+    out.prepare_payload();
+    if (head) {
+      bhttp::response_serializer<bhttp::span_body<const char>> sr{out};
+      auto [ec, n] = co_await bhttp::async_write_header(stream, sr, as_tuple);
+      co_return !ec;
+    }
+    auto [ec, n] = co_await bhttp::async_write(stream, out, as_tuple);
+    co_return !ec;
+  }
   if (!res.file) {
     bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), 11};
     copy_headers(res, out);

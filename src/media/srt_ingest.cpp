@@ -31,6 +31,7 @@ constexpr auto kRefusalWindow = std::chrono::seconds(10);
 /// fails within this much instead of being searched for MPEG-TS sync bytes indefinitely.
 constexpr const char* kProbeSize = "2000000";
 constexpr const char* kAnalyzeMicros = "2000000";
+constexpr auto kAnalyzeTime = std::chrono::seconds(2);
 constexpr std::size_t kSrtMessageMax = 1500;
 
 /// srt_startup()/srt_cleanup() are reference-counted by libsrt; one pair per server.
@@ -154,6 +155,9 @@ class SrtIngestServer::Session {
   std::size_t staged_len_ = 0, staged_pos_ = 0;
   Clock::time_point last_stats_ = Clock::now();
   WallClock::time_point first_data_{};
+  // Bytes that never become audio or video (garbage, an unsupported container) would keep the
+  // demuxer reading forever: past this, the session is dropped. Moved on by every packet.
+  Clock::time_point media_deadline_;
   std::thread thread_;
 };
 
@@ -177,6 +181,7 @@ void SrtIngestServer::Session::run() {
 void SrtIngestServer::Session::ingest() {
   const int timeout = kReadPollMs;
   srt_setsockflag(socket_.get(), SRTO_RCVTIMEO, &timeout, sizeof timeout);
+  media_deadline_ = Clock::now() + kAnalyzeTime + server_.options_.stall_timeout;
 
   IOContextPtr io = make_io_context(64 * 1024, false, this, &Session::read_packet, nullptr, nullptr);
   AVFormatContext* raw = avformat_alloc_context();
@@ -225,6 +230,7 @@ void SrtIngestServer::Session::ingest() {
       break;
     }
     arrival = WallClock::now();
+    media_deadline_ = Clock::now() + server_.options_.stall_timeout;
     segmenter.write(*packet, arrival);
     av_packet_unref(packet.get());
     sample_stats();
@@ -249,6 +255,11 @@ int SrtIngestServer::Session::read_some(std::uint8_t* buf, int size) {
     if (channel_->closed()) {
       reason_ = "stream stopped";
       return AVERROR_EXIT;
+    }
+    if (Clock::now() > media_deadline_) {
+      reason_ = "no audio or video in the data received for " +
+                std::to_string(server_.options_.stall_timeout.count()) + " s (not MPEG-TS with H.264/HEVC?)";
+      return AVERROR_INVALIDDATA;
     }
     const int n = srt_recvmsg(socket_.get(), staged_, sizeof staged_);
     if (n > 0) {

@@ -21,6 +21,24 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
+std::size_t count_entries(const std::string& dir) {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++n;
+  return n;
+}
+
+/// Open descriptors that are files (segments, logs), not sockets: the database pool and HTTP
+/// keep-alive connections come and go on their own.
+std::size_t count_open_files(const std::string& fd_dir) {
+  std::size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(fd_dir)) {
+    std::error_code ec;
+    const std::string target = std::filesystem::read_symlink(e.path(), ec).string();
+    if (!ec && target.rfind("socket:", 0) != 0) ++n;
+  }
+  return n;
+}
+
 class LiveTest : public StackTest {
  protected:
   static void SetUpTestSuite() { start_stack(live_env()); }
@@ -100,6 +118,10 @@ TEST_F(LiveTest, PublishedStreamBecomesAPlayableLivePlaylist) {
   EXPECT_GE(status.at("hls_files_count").get<int>(), 2);
   EXPECT_GE(status.at("viewer_count").get<int>(), 1) << "this test fetched the playlist";
   EXPECT_TRUE(status.at("ingest").is_object()) << status;
+  EXPECT_GT(status.at("ingest").at("packets_received").get<int>(), 0) << status;
+  const std::string metrics = http().get("/metrics").body;
+  EXPECT_NE(metrics.find("reelhub_live_rtt_ms{stream=\"" + s.id + "\"}"), std::string::npos);
+  EXPECT_NE(metrics.find("reelhub_live_segment_lag_ms{stream=\"" + s.id + "\"}"), std::string::npos);
 
   // The publisher finishes; the stream waits for it to come back.
   EXPECT_EQ(publisher.process().wait_exit(30s), 0) << publisher.output();
@@ -193,16 +215,30 @@ TEST_F(LiveTest, GarbagePublisherIsDroppedAndOthersContinue) {
   const TestUser owner = register_and_login(http(), "livejunk", "streamer");
   const StartedStream good = create_and_start(http(), owner);
   const StartedStream junk = create_and_start(http(), owner);
-  Publisher legit(good.srt_url, 12);
+  Publisher legit(good.srt_url, 25);
   wait_for_status(http(), owner, good.id, "active");
-  {
+  const std::string proc = "/proc/" + std::to_string(stack().server.pid());
+  std::size_t threads = 0, fds = 0;
+  // Twice: the second session must leave no more threads or descriptors behind than the first
+  // (the first may start things libsrt creates once).
+  for (int round = 0; round < 2; ++round) {
     Publisher garbage({"ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-f", "u8", "-ar", "1000000", "-ac", "1",
-                       "-i", "/dev/urandom", "-t", "8", "-c", "copy", "-f", "u8", junk.srt_url + "&pkt_size=1316"});
+                       "-i", "/dev/urandom", "-t", "30", "-c", "copy", "-f", "u8", junk.srt_url + "&pkt_size=1316"});
     wait_for_status(http(), owner, junk.id, "active");
+    // Dropped by the server (the publisher would go on for 30 s): nothing decodable arrived.
     const json dropped = wait_for_status(http(), owner, junk.id, "waiting", 15s);
-    EXPECT_FALSE(dropped.value("status_reason", "").empty()) << dropped;
+    EXPECT_NE(dropped.value("status_reason", "").find("no audio or video"), std::string::npos) << dropped;
+    EXPECT_NE(garbage.process().wait_exit(10s), 0) << "the publisher saw its connection closed";
+    if (round == 0) {
+      threads = count_entries(proc + "/task");
+      fds = count_open_files(proc + "/fd");
+    }
   }
-  EXPECT_TRUE(eventually([&] { return stack().server.log().find("live " + junk.id + ": publisher") != std::string::npos; }));
+  EXPECT_TRUE(eventually([&] { return count_entries(proc + "/task") <= threads && count_open_files(proc + "/fd") <= fds; }))
+      << "threads " << threads << " -> " << count_entries(proc + "/task") << ", open files " << fds << " -> "
+      << count_open_files(proc + "/fd");
+  EXPECT_NE(stack().server.log().find("live " + junk.id + ": publisher from 127.0.0.1 gone: no audio or video"),
+            std::string::npos);
   EXPECT_EQ(http().get("/api/streams/" + good.id, owner.auth()).json().at("status"), "active");
   const MediaPlaylist p = wait_for_segments(http(), good.hls_url, 2);
   EXPECT_FALSE(p.segments.empty());

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -68,6 +69,8 @@ struct Response {
   Headers headers;
   std::string body;
   std::optional<FileBody> file;  // when set, sent instead of `body`
+  /// When set, sent instead of `body` without a copy: bytes many responses share (live segments).
+  std::shared_ptr<const std::string> shared_body;
 
   static Response json(int status, const nlohmann::json& body);
   static Response no_content();

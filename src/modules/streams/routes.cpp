@@ -170,7 +170,7 @@ Response Handlers::segment(Request& req) {
     }
   }
   Response res;
-  res.body = *source.data;
+  res.shared_body = std::move(source.data);  // every viewer sends the same bytes, none copies them
   res.headers["Content-Type"] = "video/mp2t";
   res.headers["Cache-Control"] = kImmutable;
   return res;

@@ -61,9 +61,12 @@ StreamService::StreamService(db::Pool& db, ws::Hub& hub, metrics::Registry& metr
   events_thread_ = std::thread([this] { run_events(); });
 }
 
-StreamService::~StreamService() {
+StreamService::~StreamService() { stop(); }
+
+void StreamService::stop() {
   {
     std::lock_guard lock(events_mutex_);
+    if (stopping_) return;
     stopping_ = true;
   }
   events_cv_.notify_all();
@@ -314,9 +317,10 @@ void StreamService::post(std::function<void()> task) {
 void StreamService::run_events() {
   auto next_tick = Clock::now() + std::chrono::seconds(1);
   std::unique_lock lock(events_mutex_);
-  while (!stopping_) {
+  while (!stopping_ || !events_.empty()) {
     events_cv_.wait_until(lock, next_tick, [&] { return stopping_ || !events_.empty(); });
-    while (!events_.empty() && !stopping_) {
+    // Drained even when stopping: the last sessions' "publisher gone" must reach the database.
+    while (!events_.empty()) {
       auto task = std::move(events_.front());
       events_.pop_front();
       lock.unlock();

@@ -86,6 +86,8 @@ class StreamService : public media::IngestObserver {
   StreamService(db::Pool& db, ws::Hub& hub, metrics::Registry& metrics, media::LiveChannels& channels,
                 StreamOptions options, RecordingSink on_ended);
   ~StreamService() override;
+  /// Runs the events still queued, then ends the events thread. Call after ingest has stopped.
+  void stop();
 
   /// Streamers and admins (the route checks the role; the service checks it again).
   StreamRow create(const http::AuthUser& caller, const NewStream& stream);
