@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <iostream>
@@ -11,6 +12,8 @@
 #include "modules/notifications/routes.hpp"
 #include "modules/notifications/service.hpp"
 #include "modules/ops/routes.hpp"
+#include "modules/recordings/routes.hpp"
+#include "modules/recordings/service.hpp"
 #include "modules/users/routes.hpp"
 #include "reelhub/core/app.hpp"
 #include "reelhub/core/error.hpp"
@@ -39,7 +42,13 @@ int serve(reelhub::App& app) {
       app, std::bind_front(&reelhub::notifications::NotificationService::notify_new_subscriber, &notifications));
   reelhub::chats::register_routes(app, notifications);  // also registers the "chat" topic
   reelhub::ws::register_routes(app);
+  reelhub::recordings::RecordingService recordings(
+      app.db, app.hub, app.media_root,
+      {.workers = app.config.recording_workers,
+       .live_retention = std::chrono::seconds(app.config.live_retention_seconds)});
+  reelhub::recordings::register_routes(app, recordings);
   app.hub.start();  // after migrations: the fan-out uses the ws_* tables
+  recordings.start();  // after migrations too; resumes jobs an earlier process left unfinished
 
   reelhub::http::RateLimiter limiter(app.config.rate_limits);
   reelhub::http::Pipeline pipeline(app.config, app.router, limiter, app.tokens, app.metrics);
@@ -47,6 +56,7 @@ int serve(reelhub::App& app) {
   server.serve_websockets(app.hub, app.tokens);
   server.listen();
   server.run();
+  recordings.stop();  // a remux in progress is left for the next start
   app.hub.stop();  // leaves the presence tables, so other instances see our users go offline now
   return 0;
 }

@@ -66,6 +66,10 @@ struct Config {
   int ws_history_ttl_seconds = 300;        // how long a topic without subscribers keeps them
   int ws_heartbeat_seconds = 5;            // presence heartbeat; 3 missed = instance gone
 
+  // Recordings (VOD of stopped live streams)
+  int recording_workers = 1;        // threads remuxing recordings, at lower CPU priority than live
+  int live_retention_seconds = 0;   // live segments kept after their recording is ready; 0 = none
+
   // Rate limits by policy name: general, login, register, upload, live, ws_connect
   std::map<std::string, RateRule> rate_limits = {
       {"general", {1000, 60}}, {"login", {10, 60}}, {"register", {10, 60}},
