@@ -1,5 +1,6 @@
 #include "service.hpp"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -36,8 +37,10 @@ std::string recording_ref(const std::string& stream_id) {
 
 std::string topic_of(const std::string& stream_id) { return "stream:" + stream_id; }
 
-/// Lowers the calling thread's CPU priority (Linux: setpriority on a thread id is per thread).
-void lower_thread_priority() {
+/// Names the calling thread (top -H, /proc) and lowers its CPU priority (Linux: setpriority on a
+/// thread id is per thread).
+void become_worker_thread() {
+  ::pthread_setname_np(::pthread_self(), "recording");
   if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kWorkerNice) != 0) {
     spdlog::warn("recordings: cannot lower the worker's priority: {}", std::strerror(errno));
   }
@@ -113,7 +116,7 @@ void RecordingService::stop() {
 }
 
 void RecordingService::work(bool sweeps) {
-  lower_thread_priority();
+  become_worker_thread();
   auto next_sweep = std::chrono::steady_clock::now();
   while (!stopping_) {
     bool busy = false;
