@@ -148,7 +148,9 @@ bool RecordingService::run_one() {
   };
   if (claim->attempts > kMaxAttempts) {
     // Claimed that often without an outcome: its workers died on it (crash, OOM, SIGKILL).
-    std::string reason = "processing was interrupted " + std::to_string(claim->attempts - 1) + " times";
+    std::string reason = "processing was interrupted (its worker died); gave up after ";
+    reason += std::to_string(claim->attempts - 1);
+    reason += " attempts";
     if (claim->last_failure) reason += "; last error: " + *claim->last_failure;
     fail(reason);
     return true;
