@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <iostream>
@@ -11,6 +12,8 @@
 #include "modules/notifications/routes.hpp"
 #include "modules/notifications/service.hpp"
 #include "modules/ops/routes.hpp"
+#include "modules/recordings/routes.hpp"
+#include "modules/recordings/service.hpp"
 #include "modules/streams/routes.hpp"
 #include "modules/users/routes.hpp"
 #include "reelhub/core/app.hpp"
@@ -43,6 +46,11 @@ int serve(reelhub::App& app) {
   reelhub::ws::register_routes(app);
 
   const reelhub::Config& c = app.config;
+  reelhub::recordings::RecordingService recordings(
+      app.db, app.hub, app.media_root,
+      {.workers = c.recording_workers, .live_retention = std::chrono::seconds(c.live_retention_seconds)});
+  reelhub::recordings::register_routes(app, recordings);
+
   reelhub::streams::StreamOptions live{
       .live = {.target_duration = std::chrono::milliseconds(c.live_segment_ms),
                .window = static_cast<std::size_t>(c.live_window_segments),
@@ -52,15 +60,17 @@ int serve(reelhub::App& app) {
       .public_host = c.public_host,
       .srt_port = c.srt_port};
   reelhub::media::LiveChannels channels;
+  // A stopped stream with media becomes a recording (enqueue is idempotent and durable).
   auto streams = std::make_shared<reelhub::streams::StreamService>(
-      app.db, app.hub, app.metrics, channels, live, [](const reelhub::streams::EndedStream& s) {
-        spdlog::info("recording requested for {}", s.stream_id);
+      app.db, app.hub, app.metrics, channels, live, [&recordings](const reelhub::streams::EndedStream& s) {
+        recordings.enqueue({.stream_id = s.stream_id, .user_id = s.user_id, .title = s.title, .username = s.username});
       });
-  reelhub::streams::register_routes(app, streams);
+  reelhub::streams::register_routes(app, streams);  // also registers the "stream" topic
   // Declared after the service: destroyed first, so no session reports to a destroyed service.
   reelhub::media::SrtIngestServer ingest(channels, *streams, app.metrics, live.live);
 
-  app.hub.start();  // after migrations: the fan-out uses the ws_* tables
+  app.hub.start();     // after migrations: the fan-out uses the ws_* tables
+  recordings.start();  // after migrations too; resumes jobs an earlier process left unfinished
   streams->resume();
   ingest.listen(c.srt_host, c.srt_port);
 
@@ -70,8 +80,9 @@ int serve(reelhub::App& app) {
   server.serve_websockets(app.hub, app.tokens);
   server.listen();
   server.run();
-  ingest.stop();   // publishers' open segments are written; their streams resume after a restart
-  streams->stop();  // records those sessions' end while the hub and database are still up
+  ingest.stop();      // publishers' open segments are written; their streams resume after a restart
+  streams->stop();    // records those sessions' end while the hub and database are still up
+  recordings.stop();  // a remux in progress is left for the next start
   app.hub.stop();  // leaves the presence tables, so other instances see our users go offline now
   return 0;
 }

@@ -85,6 +85,10 @@ const std::vector<Key>& keys() {
           "a started stream without a publisher this long is stopped"),
       key("ws_heartbeat_seconds", &Config::ws_heartbeat_seconds,
           "WebSocket: presence heartbeat; an instance silent for 3 is taken as gone"),
+      key("recording_workers", &Config::recording_workers,
+          "threads turning stopped live streams into recordings (below live ingest in CPU priority)"),
+      key("live_retention_seconds", &Config::live_retention_seconds,
+          "how long live segments stay on disk once their recording is ready (0 = removed at once)"),
       Key{"rate_limits", "request budgets by policy: {\"login\": {\"limit\": 10, \"window_seconds\": 60}, ...}",
           [](const Config& c) {
             json j = json::object();
@@ -179,6 +183,8 @@ void validate(const Config& c) {
     fail("refresh_token_ttl_seconds must not be shorter than access_token_ttl_seconds");
   if (c.jwt_leeway_seconds < 0 || c.jwt_leeway_seconds > 300) fail("jwt_leeway_seconds must be 0..300");
   if (c.io_threads < 0 || c.io_threads > 256) fail("io_threads must be 0..256");
+  if (c.recording_workers < 1 || c.recording_workers > 64) fail("recording_workers must be 1..64");
+  if (c.live_retention_seconds < 0) fail("live_retention_seconds must not be negative");
   if (c.max_connections < 1) fail("max_connections must be positive");
   if (c.header_timeout_seconds < 1 || c.idle_timeout_seconds < 1 || c.body_timeout_seconds < 1)
     fail("timeouts must be at least 1 second");

@@ -4,20 +4,25 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <string>
 #include <system_error>
 
 #include "reelhub/core/random.hpp"
 
 namespace reelhub {
 
-void write_file_atomically(const std::filesystem::path& path, std::string_view bytes, Durability durability) {
-  std::filesystem::create_directories(path.parent_path());
+std::filesystem::path temp_path_beside(const std::filesystem::path& path) {
   // Appended piecewise: GCC 12 at -O3 misreads `"." + std::string&&` as an overflowing memcpy.
   std::string tmp_name = ".";
   tmp_name += path.filename().string();
   tmp_name += '.';
   tmp_name += random_hex(8);
-  const std::filesystem::path tmp = path.parent_path() / tmp_name;
+  return path.parent_path() / tmp_name;
+}
+
+void write_file_atomically(const std::filesystem::path& path, std::string_view bytes, Durability durability) {
+  std::filesystem::create_directories(path.parent_path());
+  const std::filesystem::path tmp = temp_path_beside(path);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) throw std::system_error(errno, std::generic_category(), "cannot create " + tmp.string());
   std::size_t written = 0;

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cctype>
 
 namespace reelhub {
@@ -75,6 +76,13 @@ bool is_valid_uuid(std::string_view s) {
     if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
   }
   return true;
+}
+
+std::optional<std::string> canonical_uuid(std::string_view s) {
+  if (!is_valid_uuid(s)) return std::nullopt;
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
 }
 
 bool is_valid_utf8(const std::string& s) {

@@ -10,6 +10,7 @@
 
 #include "reelhub/core/error.hpp"
 #include "reelhub/media/ffmpeg.hpp"
+#include "reelhub/media/picture.hpp"
 
 extern "C" {
 #include <libavutil/dict.h>
@@ -130,49 +131,6 @@ void crop_to_center_square(AVFrame& frame) {
   if (int rc = av_frame_apply_cropping(&frame, AV_FRAME_CROP_UNALIGNED); rc < 0) reject("crop failed", rc);
 }
 
-FramePtr allocate_picture(AVPixelFormat format, int side) {
-  FramePtr frame = make_frame();
-  frame->format = format;
-  frame->width = side;
-  frame->height = side;
-  if (int rc = av_frame_get_buffer(frame.get(), 0); rc < 0) throw std::bad_alloc();
-  return frame;
-}
-
-/// swscale warns on every use of the deprecated YUVJ ("JPEG range") formats that JPEG decoders and
-/// encoders use: name the plain format to it and ask for full range instead (same memory layout).
-AVPixelFormat plain_yuv(AVPixelFormat format, bool& full_range) {
-  switch (format) {
-    case AV_PIX_FMT_YUVJ420P: full_range = true; return AV_PIX_FMT_YUV420P;
-    case AV_PIX_FMT_YUVJ422P: full_range = true; return AV_PIX_FMT_YUV422P;
-    case AV_PIX_FMT_YUVJ444P: full_range = true; return AV_PIX_FMT_YUV444P;
-    case AV_PIX_FMT_YUVJ440P: full_range = true; return AV_PIX_FMT_YUV440P;
-    case AV_PIX_FMT_YUVJ411P: full_range = true; return AV_PIX_FMT_YUV411P;
-    default: return format;
-  }
-}
-
-/// Converts (and scales) `src` into `dst`, whose size and format are already set.
-void convert(const AVFrame& src, AVFrame& dst, int flags) {
-  bool src_full = false;
-  bool dst_full = false;
-  const AVPixelFormat src_format = plain_yuv(static_cast<AVPixelFormat>(src.format), src_full);
-  const AVPixelFormat dst_format = plain_yuv(static_cast<AVPixelFormat>(dst.format), dst_full);
-  SwsContextPtr sws(sws_getContext(src.width, src.height, src_format, dst.width, dst.height, dst_format, flags,
-                                   nullptr, nullptr, nullptr));
-  if (!sws) reject("pixel format not convertible");
-  if (src_full || dst_full) {
-    int* inv_table = nullptr;
-    int* table = nullptr;
-    int src_range = 0, dst_range = 0, brightness = 0, contrast = 0, saturation = 0;
-    sws_getColorspaceDetails(sws.get(), &inv_table, &src_range, &table, &dst_range, &brightness, &contrast,
-                             &saturation);
-    sws_setColorspaceDetails(sws.get(), inv_table, src_full ? 1 : src_range, table, dst_full ? 1 : dst_range,
-                             brightness, contrast, saturation);
-  }
-  sws_scale(sws.get(), src.data, src.linesize, 0, src.height, dst.data, dst.linesize);
-}
-
 /// Blends RGBA pixels over white and makes them opaque: JPEG has no alpha, and transparent
 /// pixels often hold black that would otherwise show.
 void flatten_over_white(AVFrame& rgba) {
@@ -200,7 +158,7 @@ int exif_orientation(const AVFrame& frame) {
 void apply_orientation(AVFrame& rgba, int orientation) {
   if (orientation == 1) return;
   const int n = rgba.width;
-  FramePtr turned = allocate_picture(AV_PIX_FMT_RGBA, n);
+  FramePtr turned = allocate_picture(AV_PIX_FMT_RGBA, n, n);
   for (int y = 0; y < n; ++y) {
     for (int x = 0; x < n; ++x) {
       const int m = n - 1;
@@ -222,45 +180,20 @@ void apply_orientation(AVFrame& rgba, int orientation) {
   av_image_copy_plane(rgba.data[0], rgba.linesize[0], turned->data[0], turned->linesize[0], n * 4, n);
 }
 
-std::string encode_jpeg(AVFrame& picture) {
-  const AVCodec* codec = avcodec_find_encoder(AV_CODEC_ID_MJPEG);
-  if (codec == nullptr) throw std::runtime_error("libavcodec lacks the MJPEG encoder");
-  CodecContextPtr encoder = make_codec_context(codec);
-  encoder->width = picture.width;
-  encoder->height = picture.height;
-  encoder->pix_fmt = AV_PIX_FMT_YUVJ420P;
-  encoder->color_range = AVCOL_RANGE_JPEG;
-  encoder->time_base = AVRational{1, 1};
-  encoder->flags |= AV_CODEC_FLAG_QSCALE;
-  encoder->global_quality = FF_QP2LAMBDA * kJpegQscale;
-  if (int rc = avcodec_open2(encoder.get(), codec, nullptr); rc < 0) {
-    throw std::runtime_error("MJPEG encoder refused to open: " + av_error_string(rc));
-  }
-  picture.quality = encoder->global_quality;  // with QSCALE the encoder takes it from the frame
-  picture.pts = 0;
-  if (int rc = avcodec_send_frame(encoder.get(), &picture); rc < 0) {
-    throw std::runtime_error("MJPEG encoding failed: " + av_error_string(rc));
-  }
-  avcodec_send_frame(encoder.get(), nullptr);
-  PacketPtr packet = make_packet();
-  if (int rc = avcodec_receive_packet(encoder.get(), packet.get()); rc < 0) {
-    throw std::runtime_error("MJPEG encoder produced nothing: " + av_error_string(rc));
-  }
-  return std::string(reinterpret_cast<const char*>(packet->data), static_cast<std::size_t>(packet->size));
-}
-
 }  // namespace
 
 std::string transcode_avatar(std::string_view image) {
   FramePtr decoded = decode_first_picture(image);
   crop_to_center_square(*decoded);
-  FramePtr rgba = allocate_picture(AV_PIX_FMT_RGBA, avatar_side);
-  convert(*decoded, *rgba, SWS_LANCZOS | SWS_ACCURATE_RND);
+  FramePtr rgba = allocate_picture(AV_PIX_FMT_RGBA, avatar_side, avatar_side);
+  if (!convert_picture(*decoded, *rgba, SWS_LANCZOS | SWS_ACCURATE_RND)) reject("pixel format not convertible");
   flatten_over_white(*rgba);
   apply_orientation(*rgba, exif_orientation(*decoded));
-  FramePtr yuv = allocate_picture(AV_PIX_FMT_YUVJ420P, avatar_side);
-  convert(*rgba, *yuv, SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INP);
-  return encode_jpeg(*yuv);
+  FramePtr yuv = allocate_picture(AV_PIX_FMT_YUVJ420P, avatar_side, avatar_side);
+  if (!convert_picture(*rgba, *yuv, SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INP)) {
+    reject("pixel format not convertible");
+  }
+  return encode_jpeg(*yuv, kJpegQscale);
 }
 
 }  // namespace reelhub::media

@@ -131,9 +131,16 @@ TEST_F(LiveTest, PublishedStreamBecomesAPlayableLivePlaylist) {
   ASSERT_EQ(stopped.status, 200) << stopped;
   EXPECT_EQ(stopped.json().at("status"), "stopped");
   EXPECT_EQ(stopped.json().at("message"), "Stream stopped, VOD processing started");
-  // Every segment is on disk for the recording, numbered like the playlist.
-  EXPECT_TRUE(std::filesystem::exists(stack().server.media_root() / "live" / s.id / "segment_0.ts"));
   EXPECT_EQ(http().get(s.hls_url).status, 404) << "a stopped stream has no live playlist";
+
+  // The recording: one MP4 as long as what was published, and a decodable JPEG thumbnail.
+  const json recording = wait_for_recording(http(), s.id);
+  ASSERT_EQ(recording.at("status"), "ready") << recording;
+  const json format = ffprobe({"-show_entries", "format=duration", url("/api/v1/recordings/" + s.id + "/video")});
+  EXPECT_NEAR(std::stod(format.at("format").at("duration").get<std::string>()), 10.0, 1.0) << format;
+  EXPECT_NEAR(recording.at("duration_seconds").get<double>(), 10.0, 1.0) << recording;
+  const json thumb = ffprobe({"-show_entries", "stream=codec_name,width", url("/api/v1/recordings/" + s.id + "/thumbnail")});
+  EXPECT_EQ(thumb.at("streams").at(0).at("codec_name"), "mjpeg") << thumb;
 }
 
 // Acceptance 2: every wrong publisher is refused at the handshake, with its own reason, while
@@ -207,6 +214,16 @@ TEST_F(LiveTest, KilledPublisherLeavesTheStreamWaitingAndARepublishContinuesIt) 
   EXPECT_TRUE(discontinuity) << http().get(s.hls_url).body;
   EXPECT_EQ(after.segments.back().sequence, after.media_sequence + after.segments.size() - 1);
   EXPECT_EQ(second.process().wait_exit(30s), 0) << second.output();
+
+  // The recording holds both parts: at least the first part's listed segments plus the 6 s after.
+  ASSERT_EQ(http().post_json("/api/streams/" + s.id + "/stop", json::object(), owner.auth()).status, 200);
+  const json recording = wait_for_recording(http(), s.id);
+  ASSERT_EQ(recording.at("status"), "ready") << recording;
+  double first_part = 0;
+  for (const PlaylistEntry& e : before.segments) first_part += e.duration;
+  EXPECT_GE(recording.at("duration_seconds").get<double>(), first_part + 5.0) << recording;
+  const json format = ffprobe({"-show_entries", "format=duration", url("/api/v1/recordings/" + s.id + "/video")});
+  EXPECT_GE(std::stod(format.at("format").at("duration").get<std::string>()), first_part + 5.0) << format;
 }
 
 // Acceptance 4: random bytes inside a valid SRT session: that session is dropped with a logged
@@ -312,9 +329,39 @@ TEST(LiveRestartTest, KilledServerLeavesNoStreamActiveForeverAndItsSegmentsAreRe
   log_in(second.http(), owner);  // each server signs with its own secret
   const json stopped = wait_for_status(second.http(), owner, id, "stopped", 20s);
   EXPECT_NE(stopped.value("status_reason", "").find("no publisher"), std::string::npos) << stopped;
-  EXPECT_TRUE(eventually([&] { return second.log().find("recording requested for " + id) != std::string::npos; }));
+  const json recording = wait_for_recording(second.http(), id);
+  EXPECT_EQ(recording.at("status"), "ready") << recording;
+  EXPECT_GE(recording.at("duration_seconds").get<double>(), 3.5) << "at least the two listed segments";
   second.send_signal(SIGTERM);
   EXPECT_TRUE(exits_cleanly(second));
+}
+
+// Acceptance 5, first half: the server restarts right after a stop, while the recording may
+// still be processing: the job is in PostgreSQL and the next process finishes it.
+TEST(LiveRestartTest, RecordingInterruptedByARestartFinishesAfterIt) {
+  TestDatabase db;
+  TempDir media("reelhub-live-media");
+  const auto env = live_env();
+  std::string id;
+  TestUser owner;
+  {
+    ServerProcess first(ServerOptions{db.url(), env, std::chrono::seconds(60), media.path()});
+    owner = register_and_login(first.http(), "liverestart", "streamer");
+    const StartedStream s = create_and_start(first.http(), owner);
+    id = s.id;
+    {
+      Publisher publisher(s.srt_url, 5);
+      wait_for_status(first.http(), owner, id, "active");
+      EXPECT_EQ(publisher.process().wait_exit(30s), 0) << publisher.output();
+    }
+    ASSERT_EQ(first.http().post_json("/api/streams/" + id + "/stop", json::object(), owner.auth()).status, 200);
+    first.send_signal(SIGTERM);
+    EXPECT_TRUE(exits_cleanly(first));
+  }
+  ServerProcess second(ServerOptions{db.url(), env, std::chrono::seconds(60), media.path()});
+  const json recording = wait_for_recording(second.http(), id);
+  EXPECT_EQ(recording.at("status"), "ready") << recording;
+  EXPECT_NEAR(recording.at("duration_seconds").get<double>(), 5.0, 1.0) << recording;
 }
 
 }  // namespace

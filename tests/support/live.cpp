@@ -108,6 +108,19 @@ MediaPlaylist wait_for_segments(const HttpClient& http, const std::string& hls_u
                            " segments in time; last answer: " + last);
 }
 
+nlohmann::json wait_for_recording(const HttpClient& http, const std::string& stream_id,
+                                  std::chrono::milliseconds within) {
+  const auto deadline = std::chrono::steady_clock::now() + within;
+  std::string last;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const HttpResponse res = http.get("/api/v1/recordings/" + stream_id);
+    last = std::to_string(res.status) + " " + res.body;
+    if (res.status == 200 && res.json().at("status") != "processing") return res.json();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  throw std::runtime_error("recording of " + stream_id + " still not done; last answer: " + last);
+}
+
 nlohmann::json ffprobe(std::vector<std::string> args) {
   std::vector<std::string> argv = {"ffprobe", "-v", "error", "-of", "json"};
   argv.insert(argv.end(), args.begin(), args.end());

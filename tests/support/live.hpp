@@ -67,6 +67,10 @@ MediaPlaylist parse_media_playlist(const std::string& text);
 MediaPlaylist wait_for_segments(const HttpClient& http, const std::string& hls_url, std::size_t segments,
                                 std::chrono::milliseconds within = std::chrono::seconds(30));
 
+/// Polls GET /api/v1/recordings/{stream_id} until it is no longer `processing`; returns it.
+nlohmann::json wait_for_recording(const HttpClient& http, const std::string& stream_id,
+                                  std::chrono::milliseconds within = std::chrono::seconds(60));
+
 /// Runs ffprobe with `args` and parses its JSON output (-of json is added).
 nlohmann::json ffprobe(std::vector<std::string> args);
 

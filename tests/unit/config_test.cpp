@@ -336,6 +336,7 @@ TEST(ConfigHelp, ListsEveryKeyWithFlagEnvironmentAndDefault) {
       "jwt_leeway_seconds", "cors_origins", "trust_proxy", "io_threads", "max_connections",
       "header_timeout_seconds", "idle_timeout_seconds", "body_timeout_seconds", "body_limit_bytes",
       "avatar_limit_bytes", "shutdown_grace_seconds", "db_pool_size", "db_wait_ms", "db_statement_timeout_ms",
+      "recording_workers", "live_retention_seconds",
       "rate_limits",
   };
   for (std::string key : keys) {

@@ -72,6 +72,9 @@ struct Config {
   int live_window_segments = 6;            // segments listed in the live playlist
   int live_stall_seconds = 5;              // no data from a publisher this long: it is gone
   int live_waiting_timeout_seconds = 600;  // started but no publisher this long: stopped
+  // Recordings (VOD of stopped live streams)
+  int recording_workers = 1;        // threads remuxing recordings, at lower CPU priority than live
+  int live_retention_seconds = 0;   // live segments kept after their recording is ready; 0 = none
 
   // Rate limits by policy name: general, login, register, upload, live, ws_connect
   std::map<std::string, RateRule> rate_limits = {

@@ -35,6 +35,9 @@ class Validator {
 bool is_valid_email(const std::string& s);
 /// Canonical 8-4-4-4-12 hex UUID text, as public ids of streams, videos, chats... are written.
 bool is_valid_uuid(std::string_view s);
+/// `s` in the lower-case form PostgreSQL prints UUIDs in (and events are published under);
+/// nullopt when it is no UUID.
+std::optional<std::string> canonical_uuid(std::string_view s);
 /// Number of Unicode code points; used for length limits a user perceives.
 std::size_t utf8_length(const std::string& s);
 bool is_valid_utf8(const std::string& s);

@@ -1,10 +1,12 @@
 #pragma once
-// Owning handles for the libav* objects Reelhub uses (avatars, live ingest, transcoding), so
-// every error path frees what it allocated, plus readable AVERROR text for messages and logs.
+// Owning handles for the libav* objects Reelhub uses (avatars, live ingest, recordings,
+// transcoding), so every error path frees what it allocated, plus readable AVERROR text for
+// messages and logs.
 
 extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
+#include <libavutil/dict.h>
 #include <libavutil/error.h>
 #include <libavutil/frame.h>
 #include <libavutil/mem.h>
@@ -75,6 +77,13 @@ struct IOContextDeleter {
 };
 /// A custom AVIOContext (memory, SRT socket, ...) together with its buffer.
 using IOContextPtr = std::unique_ptr<AVIOContext, IOContextDeleter>;
+
+struct DictionaryDeleter {
+  void operator()(AVDictionary* dict) const { av_dict_free(&dict); }
+};
+/// Options for libav* calls. Those calls take an AVDictionary** and replace it with the options
+/// they did not use: pass a released pointer and reset() the handle with what comes back.
+using DictionaryPtr = std::unique_ptr<AVDictionary, DictionaryDeleter>;
 
 inline FramePtr make_frame() {
   FramePtr frame(av_frame_alloc());

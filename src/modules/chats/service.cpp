@@ -20,14 +20,6 @@ constexpr std::size_t kPreviewLength = 100;  // code points of a message quoted 
   throw ApiError(ErrorCode::validation_failed, std::move(message), {{field, {std::move(detail)}}});
 }
 
-/// `id` in the lower-case form PostgreSQL prints UUIDs in; nullopt when it is no UUID.
-std::optional<std::string> canonical_uuid(const std::string& id) {
-  if (!is_valid_uuid(id)) return std::nullopt;
-  std::string out = id;
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
 /// The chat id of a path, canonical; anything but a UUID names no chat.
 std::string chat_ref(const std::string& id) {
   auto canonical = canonical_uuid(id);

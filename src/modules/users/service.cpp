@@ -2,7 +2,6 @@
 
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/files.hpp"
-#include "reelhub/core/random.hpp"
 #include "reelhub/media/avatar.hpp"
 #include "repo.hpp"
 
@@ -55,9 +54,6 @@ void reject_self(std::int64_t caller_id, std::int64_t target_id, const char* fie
     throw ApiError(ErrorCode::validation_failed, message, {{field, {"must not be your own user id"}}});
   }
 }
-
-/// Replaces `path` with `bytes` so readers see the old file or the new one, never a torn one:
-/// write and fsync a temporary file beside it, then rename over.
 
 }  // namespace
 

@@ -1,0 +1,16 @@
+#pragma once
+
+namespace reelhub {
+struct App;
+}
+
+namespace reelhub::recordings {
+
+class RecordingService;
+
+/// Registers the /api/v1/recordings endpoints (API.md "Recordings / VOD of streams"). Reads are
+/// public like the streams they record (a token is optional); deleting needs the owner or an
+/// admin. `service` must outlive the router.
+void register_routes(App& app, RecordingService& service);
+
+}  // namespace reelhub::recordings
