@@ -69,9 +69,22 @@ TEST_F(LiveTest, PublishedStreamBecomesAPlayableLivePlaylist) {
   EXPECT_NE(s.srt_url.find("streamid=" + s.id), std::string::npos) << s.srt_url;
   EXPECT_NE(s.srt_url.find("passphrase="), std::string::npos) << s.srt_url;
 
+  // A viewer follows the stream over the hub: status changes and viewer counts are pushed.
+  const TestUser fan = register_and_login(http(), "livefan");
+  WsClient ws(stack().server.port());
+  authenticate(ws, fan.access_token);
+  ws.send({{"type", "subscribe"}, {"topic", "stream:" + s.id}, {"id", "sub"}});
+  ws.receive_until("subscribed", "sub");
+
   Publisher publisher(s.srt_url, 10);
   wait_for_status(http(), owner, s.id, "active");
   const MediaPlaylist first = wait_for_segments(http(), s.hls_url, 2);
+  json event = ws.receive_until("stream_status");
+  EXPECT_EQ(event.at("data").at("status"), "active") << event;
+  // Counts are pushed when they change; this test fetching the playlist makes it at least 1.
+  do {
+    event = ws.receive_until("viewer_count");
+  } while (event.at("data").at("viewer_count").get<int>() < 1);
   EXPECT_EQ(first.target_duration, 2);
   for (const PlaylistEntry& e : first.segments) {
     EXPECT_LE(e.duration, 2.5);
@@ -134,6 +147,12 @@ TEST_F(LiveTest, PublishedStreamBecomesAPlayableLivePlaylist) {
   EXPECT_EQ(http().get(s.hls_url).status, 404) << "a stopped stream has no live playlist";
 
   // The recording: one MP4 as long as what was published, and a decodable JPEG thumbnail.
+  std::vector<json> seen;
+  ws.receive_until("recording_ready", nullptr, &seen);
+  std::vector<std::string> statuses;
+  for (const json& e : seen)
+    if (e.at("type") == "stream_status") statuses.push_back(e.at("data").at("status"));
+  EXPECT_EQ(statuses, (std::vector<std::string>{"waiting", "stopped"})) << "after active, in order";
   const json recording = wait_for_recording(http(), s.id);
   ASSERT_EQ(recording.at("status"), "ready") << recording;
   const json format = ffprobe({"-show_entries", "format=duration", url("/api/v1/recordings/" + s.id + "/video")});
