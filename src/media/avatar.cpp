@@ -222,33 +222,6 @@ void apply_orientation(AVFrame& rgba, int orientation) {
   av_image_copy_plane(rgba.data[0], rgba.linesize[0], turned->data[0], turned->linesize[0], n * 4, n);
 }
 
-std::string encode_jpeg(AVFrame& picture) {
-  const AVCodec* codec = avcodec_find_encoder(AV_CODEC_ID_MJPEG);
-  if (codec == nullptr) throw std::runtime_error("libavcodec lacks the MJPEG encoder");
-  CodecContextPtr encoder = make_codec_context(codec);
-  encoder->width = picture.width;
-  encoder->height = picture.height;
-  encoder->pix_fmt = AV_PIX_FMT_YUVJ420P;
-  encoder->color_range = AVCOL_RANGE_JPEG;
-  encoder->time_base = AVRational{1, 1};
-  encoder->flags |= AV_CODEC_FLAG_QSCALE;
-  encoder->global_quality = FF_QP2LAMBDA * kJpegQscale;
-  if (int rc = avcodec_open2(encoder.get(), codec, nullptr); rc < 0) {
-    throw std::runtime_error("MJPEG encoder refused to open: " + av_error_string(rc));
-  }
-  picture.quality = encoder->global_quality;  // with QSCALE the encoder takes it from the frame
-  picture.pts = 0;
-  if (int rc = avcodec_send_frame(encoder.get(), &picture); rc < 0) {
-    throw std::runtime_error("MJPEG encoding failed: " + av_error_string(rc));
-  }
-  avcodec_send_frame(encoder.get(), nullptr);
-  PacketPtr packet = make_packet();
-  if (int rc = avcodec_receive_packet(encoder.get(), packet.get()); rc < 0) {
-    throw std::runtime_error("MJPEG encoder produced nothing: " + av_error_string(rc));
-  }
-  return std::string(reinterpret_cast<const char*>(packet->data), static_cast<std::size_t>(packet->size));
-}
-
 }  // namespace
 
 std::string transcode_avatar(std::string_view image) {
@@ -260,7 +233,7 @@ std::string transcode_avatar(std::string_view image) {
   apply_orientation(*rgba, exif_orientation(*decoded));
   FramePtr yuv = allocate_picture(AV_PIX_FMT_YUVJ420P, avatar_side);
   convert(*rgba, *yuv, SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INP);
-  return encode_jpeg(*yuv);
+  return encode_jpeg(*yuv, kJpegQscale);
 }
 
 }  // namespace reelhub::media

@@ -4,6 +4,7 @@
 
 extern "C" {
 #include <libavcodec/avcodec.h>
+#include <libavfilter/avfilter.h>
 #include <libavformat/avformat.h>
 #include <libavutil/error.h>
 #include <libavutil/frame.h>
@@ -76,6 +77,18 @@ struct IOContextDeleter {
 /// A custom AVIOContext (memory, SRT socket, ...) together with its buffer.
 using IOContextPtr = std::unique_ptr<AVIOContext, IOContextDeleter>;
 
+struct FilterGraphDeleter {
+  void operator()(AVFilterGraph* graph) const { avfilter_graph_free(&graph); }
+};
+/// Owns the graph and every filter context created in it (buffer sources and sinks included).
+using FilterGraphPtr = std::unique_ptr<AVFilterGraph, FilterGraphDeleter>;
+
+struct FilterInOutDeleter {
+  void operator()(AVFilterInOut* inout) const { avfilter_inout_free(&inout); }
+};
+/// The open ends handed to avfilter_graph_parse_ptr(), which consumes what it links.
+using FilterInOutPtr = std::unique_ptr<AVFilterInOut, FilterInOutDeleter>;
+
 inline FramePtr make_frame() {
   FramePtr frame(av_frame_alloc());
   if (!frame) throw std::bad_alloc();
@@ -112,5 +125,9 @@ inline IOContextPtr make_io_context(std::size_t buffer_size, bool writable, void
   }
   return IOContextPtr(ctx);
 }
+
+/// Encodes one picture as a JPEG with MJPEG quantiser `qscale` (2 best .. 31). The picture is
+/// YUVJ420P (full range) or YUV420P (video range, e.g. a video frame for a thumbnail).
+std::string encode_jpeg(AVFrame& picture, int qscale);
 
 }  // namespace reelhub::media
