@@ -12,6 +12,8 @@
 #include "modules/notifications/service.hpp"
 #include "modules/ops/routes.hpp"
 #include "modules/users/routes.hpp"
+#include "modules/videos/routes.hpp"
+#include "modules/videos/worker.hpp"
 #include "reelhub/core/app.hpp"
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/logging.hpp"
@@ -39,14 +41,19 @@ int serve(reelhub::App& app) {
       app, std::bind_front(&reelhub::notifications::NotificationService::notify_new_subscriber, &notifications));
   reelhub::chats::register_routes(app, notifications);  // also registers the "chat" topic
   reelhub::ws::register_routes(app);
+  reelhub::videos::TranscodeWorkers transcoder(app);
+  reelhub::videos::register_routes(app, transcoder);
   app.hub.start();  // after migrations: the fan-out uses the ws_* tables
+  transcoder.start();
 
   reelhub::http::RateLimiter limiter(app.config.rate_limits);
   reelhub::http::Pipeline pipeline(app.config, app.router, limiter, app.tokens, app.metrics);
   reelhub::http::Server server(app.config, pipeline, app.metrics);
   server.serve_websockets(app.hub, app.tokens);
+  server.on_drain([&transcoder] { transcoder.request_stop(); });  // jobs are given back for the next start
   server.listen();
   server.run();
+  transcoder.stop();
   app.hub.stop();  // leaves the presence tables, so other instances see our users go offline now
   return 0;
 }

@@ -79,6 +79,14 @@ const std::vector<Key>& keys() {
           "WebSocket: how long a topic without subscribers keeps its history"),
       key("ws_heartbeat_seconds", &Config::ws_heartbeat_seconds,
           "WebSocket: presence heartbeat; an instance silent for 3 is taken as gone"),
+      key("upload_max_bytes", &Config::upload_max_bytes, "largest video upload (POST /videos/upload)"),
+      key("transcode_workers", &Config::transcode_workers, "videos transcoded at once by this process"),
+      key("transcode_threads", &Config::transcode_threads, "libav threads per decoder and per x264 encoder"),
+      key("transcode_nice", &Config::transcode_nice, "nice value of transcode threads (0..19), so live ingest comes first"),
+      key("transcode_lease_seconds", &Config::transcode_lease_seconds,
+          "a transcode job not renewed for this long (its process died) is taken over"),
+      key("transcode_segment_seconds", &Config::transcode_segment_seconds, "HLS segment length of videos (2..6)"),
+      key("transcode_preset", &Config::transcode_preset, "libx264 preset of video transcodes"),
       Key{"rate_limits", "request budgets by policy: {\"login\": {\"limit\": 10, \"window_seconds\": 60}, ...}",
           [](const Config& c) {
             json j = json::object();
@@ -190,6 +198,13 @@ void validate(const Config& c) {
   if (c.ws_history_size < 0 || c.ws_history_ttl_seconds < 1)
     fail("ws_history_size must not be negative and ws_history_ttl_seconds must be positive");
   if (c.ws_heartbeat_seconds < 1) fail("ws_heartbeat_seconds must be positive");
+  if (c.upload_max_bytes < 1024) fail("upload_max_bytes must be at least 1024");
+  if (c.transcode_workers < 0 || c.transcode_workers > 64) fail("transcode_workers must be 0..64");
+  if (c.transcode_threads < 1 || c.transcode_threads > 64) fail("transcode_threads must be 1..64");
+  if (c.transcode_nice < 0 || c.transcode_nice > 19) fail("transcode_nice must be 0..19");
+  if (c.transcode_lease_seconds < 2) fail("transcode_lease_seconds must be at least 2");
+  if (c.transcode_segment_seconds < 2 || c.transcode_segment_seconds > 6) fail("transcode_segment_seconds must be 2..6");
+  if (c.transcode_preset.empty()) fail("transcode_preset must not be empty");
   for (const auto& [name, r] : c.rate_limits)
     if (r.limit < 0 || r.window_seconds < 1) fail("rate_limits." + name + ": limit >= 0 and window_seconds >= 1");
 }

@@ -66,6 +66,15 @@ struct Config {
   int ws_history_ttl_seconds = 300;        // how long a topic without subscribers keeps them
   int ws_heartbeat_seconds = 5;            // presence heartbeat; 3 missed = instance gone
 
+  // Uploaded videos (POST /videos/upload and the transcode workers)
+  std::size_t upload_max_bytes = std::size_t{2} << 30;  // 2 GiB
+  int transcode_workers = 1;          // concurrent transcodes in this process
+  int transcode_threads = 1;          // libav threads per decoder and per x264 encoder
+  int transcode_nice = 10;            // nice value of the worker threads: live ingest comes first
+  int transcode_lease_seconds = 60;   // a job whose worker stops renewing it is resumed after this
+  int transcode_segment_seconds = 4;  // HLS segment length and GOP
+  std::string transcode_preset = "veryfast";
+
   // Rate limits by policy name: general, login, register, upload, live, ws_connect
   std::map<std::string, RateRule> rate_limits = {
       {"general", {1000, 60}}, {"login", {10, 60}}, {"register", {10, 60}},
