@@ -357,6 +357,19 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
       break;
     }
     parser.body_limit(limit);
+    Request req;
+    std::optional<Prepared> early;  // a body_to_file request is routed and checked before its body
+    if (policy.to_file) {
+      // Authentication and rate limits first: nobody unauthorised gets to fill the disk.
+      req = to_request(header, {}, peer_ip, config.trust_proxy);
+      early = pipeline.prepare(req);
+      if (early->response) {
+        Response refused = std::move(*early->response);
+        pipeline.finish(req, *early, refused, started);
+        co_await write_response(stream, req, refused, false);  // the unread body ends the connection
+        break;
+      }
+    }
     if (header[bhttp::field::expect] == "100-continue") {
       bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, header.version()};
       co_await bhttp::async_write(stream, cont, as_tuple);
@@ -364,13 +377,11 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
     boost::system::error_code bec;
     BodyFile body_file;  // the streamed body of a body_to_file route, removed after the response
     bhttp::request<bhttp::string_body> msg;
-    Request req;
     if (policy.to_file) {
       bhttp::request_parser<bhttp::buffer_body> file_parser{std::move(parser)};
       file_parser.body_limit(limit);
       bec = co_await read_body_to_file(stream, buffer, file_parser, body_file);
       if (!bec) {
-        req = to_request(file_parser.get(), {}, peer_ip, config.trust_proxy);
         req.body_file = body_file.path;
         msg.keep_alive(file_parser.get().keep_alive());
       }
@@ -396,7 +407,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
 
     const bool keep_alive = msg.keep_alive();
     const bool websocket = hub && !policy.to_file && beast::websocket::is_upgrade(msg);
-    Prepared prepared = pipeline.prepare(req);
+    Prepared prepared = early ? std::move(*early) : pipeline.prepare(req);
     if (websocket && !prepared.response && prepared.route_label == ws::kEndpointPath) {
       Response switching;
       switching.status = 101;
