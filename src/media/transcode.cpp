@@ -184,6 +184,10 @@ void encode(AVCodecContext& encoder, const AVFrame* frame, AVPacket& packet, Wri
 
 /// Writes `packet` (in `encoder`'s time base) to stream `st` of `muxer`; the muxer takes the reference.
 void mux(AVFormatContext& muxer, const AVStream& st, const AVCodecContext& encoder, AVPacket& packet) {
+  // x264 leaves durations unset; the HLS muxer needs them to time the last frame of a segment.
+  if (packet.duration == 0 && encoder.codec_type == AVMEDIA_TYPE_VIDEO && encoder.framerate.num > 0) {
+    packet.duration = av_rescale_q(1, av_inv_q(encoder.framerate), encoder.time_base);
+  }
   av_packet_rescale_ts(&packet, encoder.time_base, st.time_base);
   packet.stream_index = st.index;
   check(av_interleaved_write_frame(&muxer, &packet), "writing output");
