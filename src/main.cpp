@@ -41,7 +41,7 @@ int serve(reelhub::App& app) {
       app, std::bind_front(&reelhub::notifications::NotificationService::notify_new_subscriber, &notifications));
   reelhub::chats::register_routes(app, notifications);  // also registers the "chat" topic
   reelhub::ws::register_routes(app);
-  reelhub::videos::TranscodeWorkers transcoder(app);
+  reelhub::videos::TranscodeWorkers transcoder(app.config, app.db, app.hub, app.metrics, app.media_root);
   reelhub::videos::register_routes(app, transcoder);
   app.hub.start();  // after migrations: the fan-out uses the ws_* tables
   transcoder.start();

@@ -17,6 +17,7 @@
 #include "stack.hpp"
 #include "system.hpp"
 #include "users.hpp"
+#include "ws_client.hpp"
 
 namespace reelhub::testing {
 namespace {
@@ -139,6 +140,14 @@ class VideosTest : public StackTest {
     return id;
   }
 
+  /// True once <media_root>/tmp is empty: the server removes a streamed body after answering.
+  static bool tmp_empties() {
+    const fs::path tmp = stack().server.media_root() / "tmp";
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!files_in(tmp).empty() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+    return files_in(tmp).empty();
+  }
+
   static fs::path video_dir(const std::string& id) { return stack().server.media_root() / "videos" / id; }
 };
 
@@ -147,11 +156,23 @@ class VideosTest : public StackTest {
 TEST_F(VideosTest, TenSecond1080pClipBecomesThreeVariantLadder) {
   const auto clip = make_clip(clips(), "1080p.mp4", Clip{.width = 1920, .height = 1080, .seconds = 10, .fps = 10});
   const double source_duration = std::stod(ffprobe(clip.string())["format"]["duration"].get<std::string>());
+  // The owner's socket receives progress and readiness unasked, on its user topic.
+  WsClient ws(stack().server.port(), WsOptions{.target = "/ws?access_token=" + owner().access_token, .timeout = 300s});
+  ASSERT_EQ(ws.receive()["type"], "authenticated");
   const auto res = upload(slow_http(), owner(), read_file(clip), "Full HD");
   ASSERT_EQ(res.status, 202) << res;
   const json created = res.json();
   EXPECT_EQ(created["status"], "processing");
   const std::string id = created["id"];
+
+  std::vector<json> before_ready;
+  const json ready = ws.receive_until("video.ready", nullptr, &before_ready);
+  EXPECT_EQ(ready["data"]["video_id"], id);
+  EXPECT_EQ(ready["data"]["variants"], json::array({"360p", "720p", "1080p"}));
+  const auto progress = std::find_if(before_ready.begin(), before_ready.end(), [&](const json& m) {
+    return m["type"] == "video.progress" && m["data"]["video_id"] == id && m["data"]["progress_percent"] > 0;
+  });
+  EXPECT_NE(progress, before_ready.end()) << "no video.progress before video.ready";
 
   const json status = wait_until_done(http(), id);
   ASSERT_EQ(status["status"], "ready") << status.dump();
@@ -262,11 +283,10 @@ TEST_F(VideosTest, TextFileNamedMp4IsRefusedWith415) {
   const auto res = upload(http(), owner(), std::string(4096, 'x') + "\nthis is not a video\n", "Not a video", "evil.mp4");
   EXPECT_EQ(res.status, 415) << res;
   EXPECT_TRUE(is_api_error(res, 415)) << res;
-  EXPECT_TRUE(files_in(stack().server.media_root() / "tmp").empty());
+  EXPECT_TRUE(tmp_empties()) << "upload left behind";
 }
 
 TEST_F(VideosTest, OversizedUploadIsRefusedWith413AndLeavesNoFile) {
-  const fs::path tmp = stack().server.media_root() / "tmp";
   {  // Declared too large: refused before a byte of the body is read.
     RawConnection conn(stack().server.port(), 10s);
     Headers headers = owner().auth();
@@ -275,6 +295,14 @@ TEST_F(VideosTest, OversizedUploadIsRefusedWith413AndLeavesNoFile) {
     conn.send(serialize_request("POST", "/videos/upload", "", headers, stack().server.port()));
     const auto res = conn.read_response();
     EXPECT_EQ(res.status, 413) << res;
+  }
+  {  // No token: refused before the body is read, so nobody unauthorised fills the disk.
+    RawConnection conn(stack().server.port(), 10s);
+    Headers headers{{"Content-Type", "multipart/form-data; boundary=x"}};
+    headers["Content-Length"] = std::to_string(kUploadLimit / 2);
+    conn.send(serialize_request("POST", "/videos/upload", "", headers, stack().server.port()));
+    const auto res = conn.read_response();
+    EXPECT_EQ(res.status, 401) << res;
   }
   {  // Chunked, so the size shows only while reading: the partial file must go.
     RawConnection conn(stack().server.port(), 30s);
@@ -294,9 +322,7 @@ TEST_F(VideosTest, OversizedUploadIsRefusedWith413AndLeavesNoFile) {
     res = conn.read_response();
     EXPECT_EQ(res.status, 413) << res;
   }
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (!files_in(tmp).empty() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(50ms);
-  EXPECT_TRUE(files_in(tmp).empty()) << "partial upload left behind";
+  EXPECT_TRUE(tmp_empties()) << "partial upload left behind";
   EXPECT_EQ(http().get("/health").status, 200);
 }
 

@@ -139,7 +139,7 @@ Response Handlers::remove(Request& req) {
 }
 
 Response Handlers::feed(Request& req) {
-  const auto limit = http::query_int(req, "limit", 20, 1, 100);
+  const auto limit = http::query_int(req, "limit", 50, 1, 100);
   return Response::json(200, video_page_json(service_.feed(caller_of(req), req.query_param("cursor"), limit)));
 }
 

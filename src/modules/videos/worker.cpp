@@ -8,7 +8,6 @@
 #include <cstring>
 #include <optional>
 
-#include "reelhub/core/app.hpp"
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/random.hpp"
 #include "reelhub/media/transcode.hpp"
@@ -26,12 +25,13 @@ constexpr auto kProgressWriteInterval = std::chrono::seconds(1);
 
 }  // namespace
 
-TranscodeWorkers::TranscodeWorkers(App& app)
-    : config_(app.config),
-      db_(app.db),
-      hub_(app.hub),
-      metrics_(app.metrics),
-      videos_dir_(app.media_root / "videos"),
+TranscodeWorkers::TranscodeWorkers(const Config& config, db::Pool& db, ws::Hub& hub, metrics::Registry& metrics,
+                                   const std::filesystem::path& media_root)
+    : config_(config),
+      db_(db),
+      hub_(hub),
+      metrics_(metrics),
+      videos_dir_(media_root / "videos"),
       worker_id_(std::to_string(::getpid()) + "-" + random_hex(8)) {
   metrics_.describe("reelhub_transcode_jobs_total", "counter", "Finished transcode jobs by result");
   metrics_.describe("reelhub_transcode_duration_seconds", "histogram", "Wall time of successful transcodes",

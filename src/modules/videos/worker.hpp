@@ -17,10 +17,6 @@
 #include "reelhub/metrics/registry.hpp"
 #include "reelhub/ws/hub.hpp"
 
-namespace reelhub {
-struct App;
-}
-
 namespace reelhub::videos {
 
 class TranscodeWorkers {
@@ -28,7 +24,9 @@ class TranscodeWorkers {
   /// A job is failed for good when claimed after this many interrupted attempts.
   static constexpr int kMaxAttempts = 2;
 
-  explicit TranscodeWorkers(App& app);
+  /// Files live under `<media_root>/videos`.
+  TranscodeWorkers(const Config& config, db::Pool& db, ws::Hub& hub, metrics::Registry& metrics,
+                   const std::filesystem::path& media_root);
   ~TranscodeWorkers();
   TranscodeWorkers(const TranscodeWorkers&) = delete;
   TranscodeWorkers& operator=(const TranscodeWorkers&) = delete;
