@@ -127,6 +127,7 @@ WHERE id = $1::uuid AND lease_owner = $2 AND status = 'processing'
 )sql";
 
 constexpr const char* kQueueDepth = "SELECT count(*) FROM videos WHERE status = 'processing'";
+constexpr const char* kVideoExists = "SELECT 1 FROM videos WHERE id = $1::uuid";
 
 std::string position_of(const pqxx::row& r) { return r["created_us"].as<std::string>() + "_" + r["id"].as<std::string>(); }
 
@@ -261,5 +262,9 @@ void release_job(pqxx::work& tx, const std::string& video_id, const std::string&
 }
 
 std::int64_t queue_depth(pqxx::work& tx) { return tx.exec1(kQueueDepth)[0].as<std::int64_t>(); }
+
+bool video_exists(pqxx::work& tx, const std::string& video_id) {
+  return !tx.exec_params(kVideoExists, video_id).empty();
+}
 
 }  // namespace reelhub::videos::repo

@@ -58,5 +58,7 @@ bool fail_job(pqxx::work& tx, const std::string& video_id, const std::string& wo
 void release_job(pqxx::work& tx, const std::string& video_id, const std::string& worker);
 /// Videos waiting for or in a transcode (the queue depth metric).
 std::int64_t queue_depth(pqxx::work& tx);
+/// True while the video's row exists (a deleted video's transcode leaves nothing behind).
+bool video_exists(pqxx::work& tx, const std::string& video_id);
 
 }  // namespace reelhub::videos::repo

@@ -34,6 +34,7 @@ TranscodeWorkers::TranscodeWorkers(const Config& config, db::Pool& db, ws::Hub& 
       videos_dir_(media_root / "videos"),
       worker_id_(std::to_string(::getpid()) + "-" + random_hex(8)) {
   metrics_.describe("reelhub_transcode_jobs_total", "counter", "Finished transcode jobs by result");
+  metrics_.describe("reelhub_transcode_queue_depth", "gauge", "Videos waiting for or in a transcode");
   metrics_.describe("reelhub_transcode_duration_seconds", "histogram", "Wall time of successful transcodes",
                     {5, 15, 30, 60, 120, 300, 600, 1800, 3600});
 }
@@ -72,14 +73,17 @@ void TranscodeWorkers::run() {
   while (!stopping_) {
     std::optional<Job> job;
     try {
-      job = db_.transact(
-          [&](pqxx::work& tx) { return repo::claim_job(tx, worker_id_, config_.transcode_lease_seconds); });
+      job = db_.transact([&](pqxx::work& tx) {
+        metrics_.set("reelhub_transcode_queue_depth", {}, static_cast<double>(repo::queue_depth(tx)));
+        return repo::claim_job(tx, worker_id_, config_.transcode_lease_seconds);
+      });
+      if (job) {
+        process(*job);
+        continue;
+      }
     } catch (const std::exception& e) {
-      spdlog::warn("transcode worker cannot claim jobs: {}", e.what());
-    }
-    if (job) {
-      process(*job);
-      continue;
+      // A worker thread never dies: the job's lease runs out and it is claimed again.
+      spdlog::warn("transcode worker: {}", e.what());
     }
     std::unique_lock lock(mutex_);
     wakeup_.wait_for(lock, kPollInterval, [this] { return pending_ || stopping_.load(); });
@@ -158,7 +162,14 @@ void TranscodeWorkers::process(const Job& job) {
     hub_.send_to_user(job.owner_id, "video.ready",
                       {{"video_id", job.video_id}, {"variants", variants}, {"duration_seconds", result.duration_seconds}});
   } catch (const media::TranscodeCancelled&) {
-    if (!stopping_) return;  // the video is gone or another worker has it
+    if (!stopping_) {
+      // Deleted meanwhile: what this transcode wrote after the delete removed the directory
+      // must go too. (Otherwise another worker took the job over and owns the files now.)
+      const bool exists = db_.transact([&](pqxx::work& tx) { return repo::video_exists(tx, job.video_id); });
+      std::error_code ignored;
+      if (!exists) fs::remove_all(dir, ignored);
+      return;
+    }
     try {
       db_.transact([&](pqxx::work& tx) { repo::release_job(tx, job.video_id, worker_id_); });
       spdlog::info("video {}: transcode given back for the next start", job.video_id);
