@@ -278,6 +278,35 @@ TEST_F(VideosTest, RotatedSourceIsTurnedUpright) {
   EXPECT_NE(master.body.find("CODECS=\"avc1.64001e\""), std::string::npos) << "no audio track, no mp4a";
 }
 
+// Odd size, 4:4:4 chroma and a variable frame rate (every second a third of the frames is
+// missing): the rendition is 4:2:0, even-sized, and at a constant 30 fps the gaps are filled.
+TEST_F(VideosTest, OddSizedVariableFrameRateSourceBecomesConstantRate) {
+  const fs::path clip = clips() / "vfr.mp4";
+  run_command({"ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30:duration=4", "-vf",
+               "scale=641:361,select='lt(mod(n\\,30)\\,20)'", "-fps_mode", "vfr", "-c:v", "libx264", "-preset",
+               "ultrafast", "-pix_fmt", "yuv444p", clip.string()});
+  const json source = ffprobe(clip.string());
+  ASSERT_EQ(source["streams"][0]["nb_frames"], "80") << "the source must have gaps";
+  const double source_duration = std::stod(source["format"]["duration"].get<std::string>());
+
+  const auto res = upload(slow_http(), owner(), read_file(clip), "VFR");
+  ASSERT_EQ(res.status, 202) << res;
+  const std::string id = res.json()["id"];
+  const json status = wait_until_done(http(), id);
+  ASSERT_EQ(status["status"], "ready") << status.dump();
+  const json out = json::parse(run_command({"ffprobe", "-v", "error", "-count_frames", "-print_format", "json",
+                                            "-show_streams", "-show_format",
+                                            (video_dir(id) / "360p" / "index.m3u8").string()}));
+  const json& video = out["streams"][0];
+  EXPECT_EQ(video["width"], 640);
+  EXPECT_EQ(video["height"], 360);
+  EXPECT_EQ(video["pix_fmt"], "yuv420p");
+  EXPECT_EQ(video["r_frame_rate"], "30/1");
+  const int frames = std::stoi(video["nb_read_frames"].get<std::string>());
+  EXPECT_NEAR(frames, source_duration * 30, 2) << "constant 30 fps over the whole duration";
+  EXPECT_NEAR(std::stod(out["format"]["duration"].get<std::string>()), source_duration, 0.5);
+}
+
 // Acceptance 3: bad uploads are refused or fail with a reason, and the server keeps serving.
 TEST_F(VideosTest, TextFileNamedMp4IsRefusedWith415) {
   const auto res = upload(http(), owner(), std::string(4096, 'x') + "\nthis is not a video\n", "Not a video", "evil.mp4");
