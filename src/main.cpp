@@ -16,6 +16,8 @@
 #include "modules/recordings/service.hpp"
 #include "modules/streams/routes.hpp"
 #include "modules/users/routes.hpp"
+#include "modules/videos/routes.hpp"
+#include "modules/videos/worker.hpp"
 #include "reelhub/core/app.hpp"
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/logging.hpp"
@@ -69,8 +71,12 @@ int serve(reelhub::App& app) {
   // Declared after the service: destroyed first, so no session reports to a destroyed service.
   reelhub::media::SrtIngestServer ingest(channels, *streams, app.metrics, live.live);
 
+  reelhub::videos::TranscodeWorkers transcoder(app.config, app.db, app.hub, app.metrics, app.media_root);
+  reelhub::videos::register_routes(app, transcoder);
+
   app.hub.start();     // after migrations: the fan-out uses the ws_* tables
   recordings.start();  // after migrations too; resumes jobs an earlier process left unfinished
+  transcoder.start();  // likewise for transcodes
   streams->resume();
   ingest.listen(c.srt_host, c.srt_port);
 
@@ -78,11 +84,13 @@ int serve(reelhub::App& app) {
   reelhub::http::Pipeline pipeline(app.config, app.router, limiter, app.tokens, app.metrics);
   reelhub::http::Server server(app.config, pipeline, app.metrics);
   server.serve_websockets(app.hub, app.tokens);
+  server.on_drain([&transcoder] { transcoder.request_stop(); });  // jobs are given back for the next start
   server.listen();
   server.run();
   ingest.stop();      // publishers' open segments are written; their streams resume after a restart
   streams->stop();    // records those sessions' end while the hub and database are still up
   recordings.stop();  // a remux in progress is left for the next start
+  transcoder.stop();
   app.hub.stop();  // leaves the presence tables, so other instances see our users go offline now
   return 0;
 }

@@ -89,6 +89,14 @@ const std::vector<Key>& keys() {
           "threads turning stopped live streams into recordings (below live ingest in CPU priority)"),
       key("live_retention_seconds", &Config::live_retention_seconds,
           "how long live segments stay on disk once their recording is ready (0 = removed at once)"),
+      key("upload_max_bytes", &Config::upload_max_bytes, "largest video upload (POST /videos/upload)"),
+      key("transcode_workers", &Config::transcode_workers, "videos transcoded at once by this process"),
+      key("transcode_threads", &Config::transcode_threads, "libav threads per decoder and per x264 encoder"),
+      key("transcode_nice", &Config::transcode_nice, "nice value of transcode threads (0..19), so live ingest comes first"),
+      key("transcode_lease_seconds", &Config::transcode_lease_seconds,
+          "a transcode job not renewed for this long (its process died) is taken over"),
+      key("transcode_segment_seconds", &Config::transcode_segment_seconds, "HLS segment length of videos (2..6)"),
+      key("transcode_preset", &Config::transcode_preset, "libx264 preset of video transcodes"),
       Key{"rate_limits", "request budgets by policy: {\"login\": {\"limit\": 10, \"window_seconds\": 60}, ...}",
           [](const Config& c) {
             json j = json::object();
@@ -206,6 +214,13 @@ void validate(const Config& c) {
   if (c.live_window_segments < 2 || c.live_window_segments > 100) fail("live_window_segments must be 2..100");
   if (c.live_stall_seconds < 1) fail("live_stall_seconds must be positive");
   if (c.live_waiting_timeout_seconds < 1) fail("live_waiting_timeout_seconds must be positive");
+  if (c.upload_max_bytes < 1024) fail("upload_max_bytes must be at least 1024");
+  if (c.transcode_workers < 0 || c.transcode_workers > 64) fail("transcode_workers must be 0..64");
+  if (c.transcode_threads < 1 || c.transcode_threads > 64) fail("transcode_threads must be 1..64");
+  if (c.transcode_nice < 0 || c.transcode_nice > 19) fail("transcode_nice must be 0..19");
+  if (c.transcode_lease_seconds < 2) fail("transcode_lease_seconds must be at least 2");
+  if (c.transcode_segment_seconds < 2 || c.transcode_segment_seconds > 6) fail("transcode_segment_seconds must be 2..6");
+  if (c.transcode_preset.empty()) fail("transcode_preset must not be empty");
   for (const auto& [name, r] : c.rate_limits)
     if (r.limit < 0 || r.window_seconds < 1) fail("rate_limits." + name + ": limit >= 0 and window_seconds >= 1");
 }

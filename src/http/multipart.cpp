@@ -1,6 +1,11 @@
 #include "reelhub/http/multipart.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <system_error>
 #include <utility>
 
 #include "reelhub/core/error.hpp"
@@ -127,6 +132,82 @@ std::size_t parse_part_headers(std::string_view body, std::size_t pos, FormPart&
   return pos;
 }
 
+constexpr std::size_t kReadChunk = 64 * 1024;
+
+/// An open file descriptor, closed on scope exit.
+class File {
+ public:
+  File(const std::filesystem::path& path, int flags) : fd_(::open(path.c_str(), flags | O_CLOEXEC, 0600)) {
+    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "cannot open " + path.string());
+  }
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+  ~File() { ::close(fd_); }
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+void write_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw std::system_error(n < 0 ? errno : EIO, std::generic_category(), "cannot write upload part");
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+/// A window onto a file: at most one chunk plus what is still unconsumed is in memory.
+class Window {
+ public:
+  explicit Window(const std::filesystem::path& path) : file_(path, O_RDONLY) {}
+
+  std::string_view view() const { return std::string_view(buf_).substr(pos_); }
+  void consume(std::size_t n) { pos_ += n; }
+  /// Reads another chunk; false at the end of the file.
+  bool more() {
+    buf_.erase(0, pos_);
+    pos_ = 0;
+    const std::size_t old = buf_.size();
+    buf_.resize(old + kReadChunk);
+    ssize_t n;
+    do n = ::read(file_.fd(), buf_.data() + old, kReadChunk);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) throw std::system_error(errno, std::generic_category(), "cannot read upload");
+    buf_.resize(old + static_cast<std::size_t>(n));
+    return n > 0;
+  }
+  /// Makes at least `n` bytes visible unless the file ends first.
+  void want(std::size_t n) {
+    while (view().size() < n && more()) {
+    }
+  }
+  /// Passes everything before the next `delimiter` to `sink` and consumes the delimiter; false
+  /// when the file ends without one.
+  template <class Sink>
+  bool until(std::string_view delimiter, Sink&& sink) {
+    for (;;) {
+      const std::string_view v = view();
+      if (const std::size_t at = v.find(delimiter); at != std::string_view::npos) {
+        sink(v.substr(0, at));
+        consume(at + delimiter.size());
+        return true;
+      }
+      // Keep a tail that may be the start of a delimiter split across chunks.
+      const std::size_t safe = v.size() >= delimiter.size() ? v.size() - delimiter.size() + 1 : 0;
+      sink(v.substr(0, safe));
+      consume(safe);
+      if (!more()) return false;
+    }
+  }
+
+ private:
+  File file_;
+  std::string buf_;
+  std::size_t pos_ = 0;
+};
+
 }  // namespace
 
 std::string multipart_boundary(std::string_view content_type) {
@@ -167,6 +248,66 @@ std::vector<FormPart> parse_multipart(std::string_view body, std::string_view bo
     if (end == std::string_view::npos) malformed("part not closed by a boundary");
     part.data = body.substr(pos, end - pos);
     pos = end + delimiter.size();
+  }
+}
+
+StreamedForm parse_multipart_file(const std::filesystem::path& body_path, std::string_view boundary,
+                                  std::string_view file_field, const std::filesystem::path& file_out,
+                                  std::size_t max_field_bytes, std::size_t max_parts) {
+  const std::string delimiter = "\r\n--" + std::string(boundary);
+  const std::string_view dash_boundary = std::string_view(delimiter).substr(kCrlf.size());
+  Window in(body_path);
+  in.want(dash_boundary.size());
+  if (in.view().substr(0, dash_boundary.size()) == dash_boundary) {
+    in.consume(dash_boundary.size());
+  } else if (!in.until(delimiter, [](std::string_view) {})) {  // a preamble is ignored
+    malformed("no opening boundary");
+  }
+
+  StreamedForm form;
+  for (std::size_t parts = 0;; ++parts) {
+    in.want(2);
+    if (in.view().substr(0, 2) == "--") return form;  // close delimiter; the epilogue is ignored
+    for (in.want(1); !in.view().empty() && (in.view()[0] == ' ' || in.view()[0] == '\t'); in.want(1)) in.consume(1);
+    in.want(kCrlf.size());
+    if (in.view().substr(0, kCrlf.size()) != kCrlf) malformed("boundary line not followed by CRLF");
+    in.consume(kCrlf.size());
+    if (parts == max_parts) malformed("too many parts");
+
+    // The header section ends with an empty line; parse_part_headers reads it from a view that
+    // holds all of it.
+    std::size_t end = std::string_view::npos;
+    for (in.want(kMaxPartHeaders); end == std::string_view::npos;) {
+      const std::string_view v = in.view();
+      end = v.substr(0, 2) == kCrlf ? 0 : v.find("\r\n\r\n");
+      if (end == std::string_view::npos && (v.size() >= kMaxPartHeaders || !in.more())) {
+        malformed("part headers too long or unterminated");
+      }
+    }
+    FormPart part;
+    in.consume(parse_part_headers(in.view(), 0, part));
+
+    bool closed = false;
+    if (part.name == file_field && !form.file) {
+      File out(file_out, O_WRONLY | O_CREAT | O_TRUNC);
+      SavedFilePart saved{part.filename, part.content_type, 0};
+      closed = in.until(delimiter, [&](std::string_view bytes) {
+        write_all(out.fd(), bytes);
+        saved.size += bytes.size();
+      });
+      form.file = std::move(saved);
+    } else {
+      std::string value;
+      closed = in.until(delimiter, [&](std::string_view bytes) {
+        if (value.size() + bytes.size() > max_field_bytes) {
+          throw ApiError(ErrorCode::payload_too_large,
+                         "Form field '" + part.name + "' exceeds " + std::to_string(max_field_bytes) + " bytes");
+        }
+        value.append(bytes);
+      });
+      form.fields.emplace(part.name, std::move(value));
+    }
+    if (!closed) malformed("part not closed by a boundary");
   }
 }
 

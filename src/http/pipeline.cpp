@@ -57,15 +57,17 @@ Pipeline::Pipeline(const Config& config, const Router& router, RateLimiter& limi
   metrics_.describe("reelhub_http_rate_limited_total", "counter", "Requests refused with 429 by policy");
 }
 
-std::size_t Pipeline::body_limit_for(const std::string& method, const std::string& target) const {
+Pipeline::BodyPolicy Pipeline::body_policy_for(const std::string& method, const std::string& target) const {
+  BodyPolicy policy{config_.body_limit_bytes, false};
   Request probe;
   probe.target = target;
   std::vector<std::string> segments;
   if (parse_target(probe, segments)) {
     auto m = router_.match(method, segments);
-    if (m.route && m.route->options.body_limit > 0) return m.route->options.body_limit;
+    if (m.route && m.route->options.body_limit > 0) policy.limit = m.route->options.body_limit;
+    if (m.route) policy.to_file = m.route->options.body_to_file;
   }
-  return config_.body_limit_bytes;
+  return policy;
 }
 
 Prepared Pipeline::prepare(Request& req) const {

@@ -8,6 +8,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <cerrno>
+#include <filesystem>
 #include <limits>
 #include <list>
 #include <thread>
@@ -45,12 +47,13 @@ struct Fd {
   }
 };
 
-Request to_request(bhttp::request<bhttp::string_body>&& msg, const std::string& peer_ip, bool trust_proxy) {
+Request to_request(const bhttp::request_header<>& msg, std::string body, const std::string& peer_ip,
+                   bool trust_proxy) {
   Request req;
   req.method = std::string(msg.method_string());
   req.target = std::string(msg.target());
   for (const auto& field : msg) req.headers[std::string(field.name_string())] = std::string(field.value());
-  req.body = std::move(msg.body());
+  req.body = std::move(body);
   req.remote_ip = peer_ip;
   if (trust_proxy) {
     const auto forwarded = req.header("X-Forwarded-For");
@@ -63,6 +66,18 @@ Request to_request(bhttp::request<bhttp::string_body>&& msg, const std::string& 
   }
   return req;
 }
+
+/// A request body streamed to disk; the file is removed when the request is done with it.
+struct BodyFile {
+  std::filesystem::path path;
+  BodyFile() = default;
+  BodyFile(const BodyFile&) = delete;
+  BodyFile& operator=(const BodyFile&) = delete;
+  ~BodyFile() {
+    std::error_code ignored;
+    if (!path.empty()) std::filesystem::remove(path, ignored);
+  }
+};
 
 template <class Body>
 void copy_headers(const Response& res, bhttp::response<Body>& out) {
@@ -89,6 +104,9 @@ struct Server::Impl {
   asio::awaitable<void> refuse_busy(tcp::socket socket);
   asio::awaitable<bool> write_response(beast::tcp_stream& stream, const Request& req, Response& res, bool keep_alive);
   asio::awaitable<Response> run_handler(const Prepared& prepared, Request& req);
+  asio::awaitable<boost::system::error_code> read_body_to_file(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                                               bhttp::request_parser<bhttp::buffer_body>& parser,
+                                                               BodyFile& file);
   void start_drain();
   void connection_closed();
 
@@ -239,6 +257,43 @@ asio::awaitable<Response> Server::Impl::run_handler(const Prepared& prepared, Re
       use_awaitable);
 }
 
+asio::awaitable<boost::system::error_code> Server::Impl::read_body_to_file(
+    beast::tcp_stream& stream, beast::flat_buffer& buffer, bhttp::request_parser<bhttp::buffer_body>& parser,
+    BodyFile& file) {
+  // Appended piecewise: GCC 12 at -O3 misreads `"literal" + std::string` as an overflowing memcpy.
+  std::string name = "upload-";
+  name += random_hex(16);
+  name += ".part";
+  const std::filesystem::path dir = std::filesystem::path(config.media_root) / "tmp";
+  std::error_code fs_error;
+  std::filesystem::create_directories(dir, fs_error);
+  file.path = dir / name;
+  Fd fd{::open(file.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)};
+  if (fd.fd < 0) {
+    const int error = errno;
+    file.path.clear();
+    co_return boost::system::error_code(error, boost::system::generic_category());
+  }
+  // One chunk in memory at a time; the timeout is per chunk, so a large upload on a slow link
+  // may take as long as it keeps making progress.
+  std::vector<char> chunk(64 * 1024);
+  while (!parser.is_done()) {
+    parser.get().body().data = chunk.data();
+    parser.get().body().size = chunk.size();
+    stream.expires_after(std::chrono::seconds(config.body_timeout_seconds));
+    auto [ec, n] = co_await bhttp::async_read_some(stream, buffer, parser, as_tuple);
+    if (ec && ec != bhttp::error::need_buffer) co_return ec;
+    const std::size_t got = chunk.size() - parser.get().body().size;
+    for (std::size_t written = 0; written < got;) {
+      const ssize_t w = ::write(fd.fd, chunk.data() + written, got - written);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) co_return boost::system::error_code(w < 0 ? errno : EIO, boost::system::generic_category());
+      written += static_cast<std::size_t>(w);
+    }
+  }
+  co_return boost::system::error_code{};
+}
+
 asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
   auto conn = std::make_shared<Connection>();
@@ -295,32 +350,64 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
       break;
     }
     auto& header = parser.get();
-    const std::size_t limit = pipeline.body_limit_for(std::string(header.method_string()), std::string(header.target()));
+    const auto policy = pipeline.body_policy_for(std::string(header.method_string()), std::string(header.target()));
+    const std::size_t limit = policy.limit;
     if (parser.content_length() && *parser.content_length() > limit) {
       co_await reject(ErrorCode::payload_too_large, "Request body exceeds " + std::to_string(limit) + " bytes");
       break;
     }
     parser.body_limit(limit);
+    Request req;
+    std::optional<Prepared> early;  // a body_to_file request is routed and checked before its body
+    if (policy.to_file) {
+      // Authentication and rate limits first: nobody unauthorised gets to fill the disk.
+      req = to_request(header, {}, peer_ip, config.trust_proxy);
+      early = pipeline.prepare(req);
+      if (early->response) {
+        Response refused = std::move(*early->response);
+        pipeline.finish(req, *early, refused, started);
+        co_await write_response(stream, req, refused, false);  // the unread body ends the connection
+        break;
+      }
+    }
     if (header[bhttp::field::expect] == "100-continue") {
       bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, header.version()};
       co_await bhttp::async_write(stream, cont, as_tuple);
     }
-    stream.expires_after(std::chrono::seconds(config.body_timeout_seconds));
-    auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, as_tuple);
+    boost::system::error_code bec;
+    BodyFile body_file;  // the streamed body of a body_to_file route, removed after the response
+    bhttp::request<bhttp::string_body> msg;
+    if (policy.to_file) {
+      bhttp::request_parser<bhttp::buffer_body> file_parser{std::move(parser)};
+      file_parser.body_limit(limit);
+      bec = co_await read_body_to_file(stream, buffer, file_parser, body_file);
+      if (!bec) {
+        req.body_file = body_file.path;
+        msg.keep_alive(file_parser.get().keep_alive());
+      }
+    } else {
+      stream.expires_after(std::chrono::seconds(config.body_timeout_seconds));
+      auto [ec, bn] = co_await bhttp::async_read(stream, buffer, parser, as_tuple);
+      bec = ec;
+      if (!bec) {
+        msg = parser.release();
+        req = to_request(msg, std::move(msg.body()), peer_ip, config.trust_proxy);  // moves the body only
+      }
+    }
     if (bec) {
       if (bec == bhttp::error::body_limit)
         co_await reject(ErrorCode::payload_too_large, "Request body exceeds " + std::to_string(limit) + " bytes");
+      else if (bec.category() == boost::system::generic_category())
+        co_await reject(ErrorCode::unavailable, "Cannot store the request body");
       else if (bec != beast::error::timeout && bec != bhttp::error::end_of_stream && bec != asio::error::eof &&
                bec != asio::error::connection_reset)
         co_await reject(ErrorCode::bad_request, "Malformed HTTP request body");
       break;
     }
 
-    auto msg = parser.release();
     const bool keep_alive = msg.keep_alive();
-    const bool websocket = hub && beast::websocket::is_upgrade(msg);
-    Request req = to_request(std::move(msg), peer_ip, config.trust_proxy);  // moves the body only
-    Prepared prepared = pipeline.prepare(req);
+    const bool websocket = hub && !policy.to_file && beast::websocket::is_upgrade(msg);
+    Prepared prepared = early ? std::move(*early) : pipeline.prepare(req);
     if (websocket && !prepared.response && prepared.route_label == ws::kEndpointPath) {
       Response switching;
       switching.status = 101;

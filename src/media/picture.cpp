@@ -54,10 +54,13 @@ std::string encode_jpeg(AVFrame& picture, int qscale) {
   const AVCodec* codec = avcodec_find_encoder(AV_CODEC_ID_MJPEG);
   if (codec == nullptr) throw std::runtime_error("libavcodec lacks the MJPEG encoder");
   CodecContextPtr encoder = make_codec_context(codec);
+  const bool full_range = picture.format == AV_PIX_FMT_YUVJ420P;
   encoder->width = picture.width;
   encoder->height = picture.height;
-  encoder->pix_fmt = AV_PIX_FMT_YUVJ420P;
-  encoder->color_range = AVCOL_RANGE_JPEG;
+  encoder->pix_fmt = static_cast<AVPixelFormat>(picture.format);
+  encoder->color_range = full_range ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG;
+  // Video-range YUV in a JPEG is legal but not baseline JFIF; every decoder that matters reads it.
+  if (!full_range) encoder->strict_std_compliance = FF_COMPLIANCE_UNOFFICIAL;
   encoder->time_base = AVRational{1, 1};
   encoder->flags |= AV_CODEC_FLAG_QSCALE;
   encoder->global_quality = FF_QP2LAMBDA * qscale;

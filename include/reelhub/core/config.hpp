@@ -75,6 +75,14 @@ struct Config {
   // Recordings (VOD of stopped live streams)
   int recording_workers = 1;        // threads remuxing recordings, at lower CPU priority than live
   int live_retention_seconds = 0;   // live segments kept after their recording is ready; 0 = none
+  // Uploaded videos (POST /videos/upload and the transcode workers)
+  std::size_t upload_max_bytes = std::size_t{2} << 30;  // 2 GiB
+  int transcode_workers = 1;          // concurrent transcodes in this process
+  int transcode_threads = 1;          // libav threads per decoder and per x264 encoder
+  int transcode_nice = 10;            // nice value of the worker threads: live ingest comes first
+  int transcode_lease_seconds = 60;   // a job whose worker stops renewing it is resumed after this
+  int transcode_segment_seconds = 4;  // HLS segment length and GOP
+  std::string transcode_preset = "veryfast";
 
   // Rate limits by policy name: general, login, register, upload, live, ws_connect
   std::map<std::string, RateRule> rate_limits = {

@@ -43,6 +43,10 @@ struct Request {
   std::map<std::string, std::string> params;  // path parameters from the route pattern
   Headers headers;
   std::string body;
+  /// For RouteOptions::body_to_file routes: the body as the server streamed it to disk (`body`
+  /// stays empty). The server removes the file after the response; a handler keeping the bytes
+  /// moves or copies them elsewhere.
+  std::filesystem::path body_file;
   std::string remote_ip;
   std::string request_id;
   std::optional<AuthUser> user;

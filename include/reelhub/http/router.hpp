@@ -23,6 +23,7 @@ struct RouteOptions {
   std::size_t body_limit = 0;           // 0 = server default
   bool blocking = true;   // runs on the worker pool (DB, hashing); false = inline on the io thread
   bool public_media = false;  // CORS `*`: playlists, segments, thumbnails, recordings
+  bool body_to_file = false;  // stream the body to a temp file (Request::body_file), never into memory
 };
 
 struct Route {

@@ -44,8 +44,17 @@ class Pipeline {
   Pipeline(const Config& config, const Router& router, RateLimiter& limiter, const auth::TokenSigner& tokens,
            metrics::Registry& metrics);
 
+  /// How the body of a request for a route is read: its size limit (checked against
+  /// Content-Length before the body is read, and while it is read) and whether it goes to a file.
+  struct BodyPolicy {
+    std::size_t limit = 0;
+    bool to_file = false;
+  };
+  BodyPolicy body_policy_for(const std::string& method, const std::string& path) const;
   /// The body limit of the route a request will reach (checked before the body is read).
-  std::size_t body_limit_for(const std::string& method, const std::string& path) const;
+  std::size_t body_limit_for(const std::string& method, const std::string& path) const {
+    return body_policy_for(method, path).limit;
+  }
   Prepared prepare(Request& req) const;
   /// Runs the handler; any exception becomes the JSON error response. Never throws.
   Response invoke(const Route& route, Request& req) const;

@@ -5,6 +5,7 @@
 
 extern "C" {
 #include <libavcodec/avcodec.h>
+#include <libavfilter/avfilter.h>
 #include <libavformat/avformat.h>
 #include <libavutil/dict.h>
 #include <libavutil/error.h>
@@ -84,6 +85,18 @@ struct DictionaryDeleter {
 /// Options for libav* calls. Those calls take an AVDictionary** and replace it with the options
 /// they did not use: pass a released pointer and reset() the handle with what comes back.
 using DictionaryPtr = std::unique_ptr<AVDictionary, DictionaryDeleter>;
+
+struct FilterGraphDeleter {
+  void operator()(AVFilterGraph* graph) const { avfilter_graph_free(&graph); }
+};
+/// Owns the graph and every filter context created in it (buffer sources and sinks included).
+using FilterGraphPtr = std::unique_ptr<AVFilterGraph, FilterGraphDeleter>;
+
+struct FilterInOutDeleter {
+  void operator()(AVFilterInOut* inout) const { avfilter_inout_free(&inout); }
+};
+/// The open ends handed to avfilter_graph_parse_ptr(), which consumes what it links.
+using FilterInOutPtr = std::unique_ptr<AVFilterInOut, FilterInOutDeleter>;
 
 inline FramePtr make_frame() {
   FramePtr frame(av_frame_alloc());

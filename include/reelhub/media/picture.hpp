@@ -1,5 +1,5 @@
 #pragma once
-// Still-picture helpers shared by avatars and recording thumbnails: allocate, convert/scale with
+// Still-picture helpers shared by avatars, recording and video thumbnails: allocate, convert/scale with
 // swscale, encode one JPEG.
 
 #include <string>
@@ -15,7 +15,8 @@ FramePtr allocate_picture(AVPixelFormat format, int width, int height);
 /// swscale cannot convert between the two formats.
 bool convert_picture(const AVFrame& src, AVFrame& dst, int flags);
 
-/// Encodes a YUVJ420P `picture` as a baseline JPEG at quality `qscale` (2 best .. 31).
+/// Encodes one picture as a JPEG with MJPEG quantiser `qscale` (2 best .. 31). The picture is
+/// YUVJ420P (full range: avatars) or YUV420P (video range, e.g. a video frame for a thumbnail).
 /// Throws std::runtime_error when the encoder fails.
 std::string encode_jpeg(AVFrame& picture, int qscale);
 

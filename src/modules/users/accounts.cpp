@@ -57,6 +57,14 @@ bool Accounts::is_blocked(std::int64_t blocker, std::int64_t blocked) {
   return db_.transact([&](pqxx::work& tx) { return repo::is_blocked(tx, blocker, blocked); });
 }
 
+std::vector<std::int64_t> Accounts::blocked_ids(std::int64_t blocker) {
+  std::vector<std::int64_t> ids;
+  for (const auto& row : db_.transact([&](pqxx::work& tx) { return repo::blocked_users(tx, blocker); })) {
+    ids.push_back(row.id);
+  }
+  return ids;
+}
+
 bool Accounts::blocked_by_any(const std::vector<std::int64_t>& blockers, std::int64_t blocked) {
   return db_.transact([&](pqxx::work& tx) { return repo::blocked_by_any(tx, blocked, blockers); });
 }

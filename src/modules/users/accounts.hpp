@@ -1,5 +1,5 @@
 #pragma once
-// The narrow interface the users module offers other modules (auth, chats) for accounts and
+// The narrow interface the users module offers other modules (auth, chats, videos) for accounts and
 // blocks: they never touch the users or user_blocks tables themselves.
 
 #include <cstdint>
@@ -53,6 +53,8 @@ class Accounts {
   std::vector<UserCard> cards(const std::vector<std::int64_t>& ids);
   /// True when `blocker` has blocked `blocked`: `blocked` may not message or invite `blocker`.
   bool is_blocked(std::int64_t blocker, std::int64_t blocked);
+  /// The users `blocker` has blocked (feeds hide them).
+  std::vector<std::int64_t> blocked_ids(std::int64_t blocker);
   /// True when any of `blockers` has blocked `blocked` (one query for a whole group).
   bool blocked_by_any(const std::vector<std::int64_t>& blockers, std::int64_t blocked);
 

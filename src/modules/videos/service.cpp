@@ -1,0 +1,286 @@
+#include "service.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <system_error>
+
+#include "reelhub/core/error.hpp"
+#include "reelhub/core/validation.hpp"
+#include "reelhub/media/transcode.hpp"
+#include "repo.hpp"
+
+namespace reelhub::videos {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::size_t kMaxSegmentDigits = 9;
+
+[[noreturn]] void video_not_found() { throw ApiError(ErrorCode::not_found, "Video not found"); }
+
+[[noreturn]] void invalid(const std::string& field, std::string message, std::string detail) {
+  throw ApiError(ErrorCode::validation_failed, std::move(message), {{field, {std::move(detail)}}});
+}
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+}
+
+/// `id` in the lower-case form PostgreSQL prints UUIDs in; anything but a UUID names no video.
+std::string video_ref(const std::string& id) {
+  if (!is_valid_uuid(id)) video_not_found();
+  std::string out = id;
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+/// C0 and C1 controls, other than tab and line breaks where `multiline`.
+bool has_control_characters(const std::string& s, bool multiline) {
+  return std::any_of(s.begin(), s.end(), [&](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    if (multiline && (c == '\n' || c == '\r' || c == '\t')) return false;
+    return u < 0x20 || u == 0x7f;
+  });
+}
+
+bool is_blank(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c) != 0; });
+}
+
+/// Valid UTF-8 of at most `max` code points without stray control characters; `required`
+/// also refuses blank text.
+void check_text(FieldErrors& errors, const std::string& field, const std::string& text, std::size_t max,
+                bool multiline, bool required) {
+  if (!is_valid_utf8(text)) errors[field].push_back("must be valid UTF-8");
+  else if (required && is_blank(text)) errors[field].push_back("must not be empty");
+  else if (utf8_length(text) > max) errors[field].push_back("must be at most " + std::to_string(max) + " characters");
+  else if (has_control_characters(text, multiline)) errors[field].push_back("must not contain control characters");
+}
+
+/// "<microseconds>_<uuid>", as the repo writes positions.
+std::optional<repo::Position> parse_cursor(const std::optional<std::string>& cursor) {
+  if (!cursor) return std::nullopt;
+  const auto sep = cursor->find('_');
+  const std::string digits = cursor->substr(0, sep);
+  if (sep == std::string::npos || digits.size() > 18 || !all_digits(digits) || !is_valid_uuid(cursor->substr(sep + 1))) {
+    invalid("cursor", "Invalid cursor", "is not a cursor this list returned");
+  }
+  return repo::Position{std::stoll(digits), cursor->substr(sep + 1)};
+}
+
+template <class Item>
+std::optional<std::string> next_cursor(const std::vector<Item>& items, std::int64_t limit) {
+  if (items.empty() || static_cast<std::int64_t>(items.size()) < limit) return std::nullopt;
+  return items.back().position;
+}
+
+bool may_manage(const http::AuthUser& caller, std::int64_t owner_id) {
+  return caller.id == owner_id || caller.role == http::Role::admin;
+}
+
+/// The video, when it exists and is ready; 404 / 409 otherwise.
+Video require_ready(pqxx::work& tx, const std::string& id, std::optional<std::int64_t> viewer_id) {
+  auto video = repo::find_video(tx, id, viewer_id);
+  if (!video) video_not_found();
+  if (video->status != VideoStatus::ready) throw ApiError(ErrorCode::conflict, "Video is not ready");
+  return *video;
+}
+
+/// `rung` names a rendition: digits followed by 'p' ("360p", "1080p").
+bool is_rung_name(const std::string& rung) {
+  return rung.size() >= 2 && rung.size() <= 6 && rung.back() == 'p' && all_digits(std::string_view(rung).substr(0, rung.size() - 1));
+}
+
+bool is_segment_name(const std::string& name) {
+  constexpr std::string_view prefix = "segment_", suffix = ".ts";
+  if (name.size() <= prefix.size() + suffix.size() || name.compare(0, prefix.size(), prefix) != 0 ||
+      name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) {
+    return false;
+  }
+  const std::string_view digits = std::string_view(name).substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+  return digits.size() <= kMaxSegmentDigits && all_digits(digits);
+}
+
+std::optional<std::int64_t> id_of(const std::optional<http::AuthUser>& caller) {
+  if (!caller) return std::nullopt;
+  return caller->id;
+}
+
+}  // namespace
+
+VideoService::VideoService(db::Pool& db, std::filesystem::path media_root, std::function<void()> on_uploaded)
+    : db_(db), videos_dir_(std::move(media_root) / "videos"), on_uploaded_(std::move(on_uploaded)), accounts_(db) {}
+
+fs::path VideoService::video_dir(const std::string& canonical_id) const { return videos_dir_ / canonical_id; }
+
+Video VideoService::with_owner_name(Video video) {
+  // Outside any videos transaction: Accounts borrows its own connection.
+  for (const auto& card : accounts_.cards({video.owner_id})) video.owner_username = card.username;
+  return video;
+}
+
+Video VideoService::upload(const http::AuthUser& caller, const NewVideo& video) {
+  FieldErrors errors;
+  check_text(errors, "title", video.title, kMaxTitle, false, true);
+  check_text(errors, "description", video.description, kMaxDescription, true, false);
+  if (!errors.empty()) throw ApiError(ErrorCode::validation_failed, "Invalid input data", errors);
+  const media::VideoProbe probe = media::probe_video(video.source);  // 415 for anything but a video
+
+  const std::string id = db_.transact([&](pqxx::work& tx) {
+    const std::string new_id = repo::insert_video(tx, caller.id, video.title, video.description,
+                                                  probe.duration_seconds, probe.width, probe.height);
+    // Inside the transaction: if the source cannot be moved into place, no row points at nothing.
+    const fs::path dir = video_dir(new_id);
+    try {
+      fs::create_directories(dir);
+      fs::rename(video.source, dir / "source");
+    } catch (...) {
+      std::error_code ignored;
+      fs::remove_all(dir, ignored);
+      throw;
+    }
+    return new_id;
+  });
+  if (on_uploaded_) on_uploaded_();
+  return get(caller, id);
+}
+
+Video VideoService::get(const std::optional<http::AuthUser>& caller, const std::string& id) {
+  const std::string ref = video_ref(id);
+  auto video = db_.transact([&](pqxx::work& tx) { return repo::find_video(tx, ref, id_of(caller)); });
+  if (!video) video_not_found();
+  if (video->status != VideoStatus::ready && !(caller && may_manage(*caller, video->owner_id))) video_not_found();
+  return with_owner_name(std::move(*video));
+}
+
+void VideoService::remove(const http::AuthUser& caller, const std::string& id) {
+  const std::string ref = video_ref(id);
+  db_.transact([&](pqxx::work& tx) {
+    const auto video = repo::find_video(tx, ref, std::nullopt);
+    if (!video) video_not_found();
+    if (!may_manage(caller, video->owner_id)) throw ApiError(ErrorCode::forbidden, "Only the owner may delete a video");
+    repo::delete_video(tx, ref);
+  });
+  // After the commit: a transcode still running on it loses its lease and stops by itself.
+  std::error_code ignored;
+  fs::remove_all(video_dir(ref), ignored);
+}
+
+VideoPage VideoService::feed(const std::optional<http::AuthUser>& caller, const std::optional<std::string>& cursor,
+                             std::int64_t limit) {
+  const auto after = parse_cursor(cursor);
+  std::vector<std::int64_t> hidden;
+  if (caller) hidden = accounts_.blocked_ids(caller->id);
+  auto videos = db_.transact([&](pqxx::work& tx) { return repo::feed(tx, id_of(caller), hidden, after, limit); });
+  std::vector<std::int64_t> owner_ids;
+  for (const auto& v : videos) owner_ids.push_back(v.owner_id);
+  std::sort(owner_ids.begin(), owner_ids.end());
+  owner_ids.erase(std::unique(owner_ids.begin(), owner_ids.end()), owner_ids.end());
+  std::map<std::int64_t, std::string> names;
+  for (const auto& card : accounts_.cards(owner_ids)) names[card.id] = card.username;
+  for (auto& v : videos) v.owner_username = names[v.owner_id];
+  VideoPage page{.videos = std::move(videos), .next_cursor = {}};
+  page.next_cursor = next_cursor(page.videos, limit);
+  return page;
+}
+
+LikeState VideoService::like(const http::AuthUser& caller, const std::string& id) {
+  const std::string ref = video_ref(id);
+  return db_.transact([&](pqxx::work& tx) {
+    require_ready(tx, ref, std::nullopt);
+    return LikeState{ref, true, repo::like(tx, ref, caller.id)};
+  });
+}
+
+LikeState VideoService::unlike(const http::AuthUser& caller, const std::string& id) {
+  const std::string ref = video_ref(id);
+  return db_.transact([&](pqxx::work& tx) {
+    require_ready(tx, ref, std::nullopt);
+    return LikeState{ref, false, repo::unlike(tx, ref, caller.id)};
+  });
+}
+
+Comment VideoService::add_comment(const http::AuthUser& caller, const std::string& id, const std::string& text) {
+  const std::string ref = video_ref(id);
+  FieldErrors errors;
+  check_text(errors, "text", text, kMaxComment, true, true);
+  if (!errors.empty()) throw ApiError(ErrorCode::validation_failed, "Invalid comment", errors);
+  Comment comment = db_.transact([&](pqxx::work& tx) {
+    require_ready(tx, ref, std::nullopt);
+    return repo::insert_comment(tx, ref, caller.id, text);
+  });
+  comment.username = caller.username;
+  return comment;
+}
+
+CommentPage VideoService::comments(const std::string& id, const std::optional<std::string>& cursor,
+                                   std::int64_t limit) {
+  const std::string ref = video_ref(id);
+  const auto after = parse_cursor(cursor);
+  auto comments = db_.transact([&](pqxx::work& tx) {
+    require_ready(tx, ref, std::nullopt);
+    return repo::comments(tx, ref, after, limit);
+  });
+  std::vector<std::int64_t> author_ids;
+  for (const auto& c : comments) author_ids.push_back(c.user_id);
+  std::sort(author_ids.begin(), author_ids.end());
+  author_ids.erase(std::unique(author_ids.begin(), author_ids.end()), author_ids.end());
+  std::map<std::int64_t, std::string> names;
+  for (const auto& card : accounts_.cards(author_ids)) names[card.id] = card.username;
+  for (auto& c : comments) c.username = names[c.user_id];
+  CommentPage page{.comments = std::move(comments), .next_cursor = {}};
+  page.next_cursor = next_cursor(page.comments, limit);
+  return page;
+}
+
+void VideoService::delete_comment(const http::AuthUser& caller, const std::string& id, const std::string& comment_id) {
+  const std::string ref = video_ref(id);
+  if (!is_valid_uuid(comment_id)) throw ApiError(ErrorCode::not_found, "Comment not found");
+  db_.transact([&](pqxx::work& tx) {
+    const Video video = require_ready(tx, ref, std::nullopt);
+    const auto author = repo::comment_author(tx, ref, comment_id);
+    if (!author) throw ApiError(ErrorCode::not_found, "Comment not found");
+    if (*author != caller.id && !may_manage(caller, video.owner_id)) {
+      throw ApiError(ErrorCode::forbidden, "You may delete only your own comments");
+    }
+    repo::delete_comment(tx, ref, comment_id);
+  });
+}
+
+ViewCount VideoService::view(const std::optional<http::AuthUser>& caller, const std::string& remote_ip,
+                             const std::string& id) {
+  const std::string ref = video_ref(id);
+  std::string viewer = caller ? "u:" : "ip:";
+  viewer += caller ? std::to_string(caller->id) : remote_ip;
+  return db_.transact([&](pqxx::work& tx) {
+    require_ready(tx, ref, std::nullopt);
+    const auto [count, counted] = repo::count_view(tx, ref, viewer);
+    return ViewCount{ref, counted, count};
+  });
+}
+
+Video VideoService::status(const std::string& id) {
+  const std::string ref = video_ref(id);
+  auto video = db_.transact([&](pqxx::work& tx) { return repo::find_video(tx, ref, std::nullopt); });
+  if (!video) video_not_found();
+  return *video;
+}
+
+fs::path VideoService::hls_path(const std::string& id, HlsFile file, const std::string& variant,
+                                const std::string& name) const {
+  const fs::path dir = video_dir(video_ref(id));
+  switch (file) {
+    case HlsFile::master: return dir / "master.m3u8";
+    case HlsFile::best_playlist: return dir / "playlist.m3u8";
+    case HlsFile::thumbnail: return dir / "thumbnail.jpg";
+    case HlsFile::preview: return dir / "preview.mp4";
+    case HlsFile::in_variant: break;
+  }
+  if (!is_rung_name(variant) || (name != "index.m3u8" && !is_segment_name(name))) {
+    throw ApiError(ErrorCode::not_found, "File not found");
+  }
+  return dir / variant / name;
+}
+
+}  // namespace reelhub::videos

@@ -1,0 +1,99 @@
+#pragma once
+// Rules of the videos module: who sees which video, uploads (probing, storage), deletion, the
+// feed, likes, comments, views, and which files of a video may be served over HLS.
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model.hpp"
+#include "modules/users/accounts.hpp"
+#include "reelhub/db/pool.hpp"
+#include "reelhub/http/message.hpp"
+
+namespace reelhub::videos {
+
+/// An upload as the routes parsed it: `source` is the file part, already on disk.
+struct NewVideo {
+  std::string title;
+  std::string description;
+  std::filesystem::path source;
+};
+
+struct VideoPage {
+  std::vector<Video> videos{};
+  std::optional<std::string> next_cursor{};
+};
+
+struct CommentPage {
+  std::vector<Comment> comments{};
+  std::optional<std::string> next_cursor{};
+};
+
+struct LikeState {
+  std::string video_id;
+  bool liked = false;
+  std::int64_t likes_count = 0;
+};
+
+struct ViewCount {
+  std::string video_id;
+  bool counted = false;  // false: this viewer's view was counted within the hour already
+  std::int64_t views_count = 0;
+};
+
+/// Which file of a video's HLS directory a request names.
+enum class HlsFile { master, best_playlist, thumbnail, preview, in_variant };
+
+class VideoService {
+ public:
+  static constexpr std::size_t kMaxTitle = 200;         // code points
+  static constexpr std::size_t kMaxDescription = 5000;  // code points
+  static constexpr std::size_t kMaxComment = 2000;      // code points
+
+  /// `on_uploaded` wakes the transcode workers.
+  VideoService(db::Pool& db, std::filesystem::path media_root, std::function<void()> on_uploaded);
+
+  /// Probes the source (415 when it is no video), stores the row and moves the source into the
+  /// video's directory, where a transcode worker finds it.
+  Video upload(const http::AuthUser& caller, const NewVideo& video);
+  /// Ready videos to anyone; processing and failed ones only to their owner (and admins).
+  Video get(const std::optional<http::AuthUser>& caller, const std::string& id);
+  /// Owner or admin: the row, its likes, comments, views, and every file.
+  void remove(const http::AuthUser& caller, const std::string& id);
+  /// Ready videos newest first, without the owners the caller blocked. 422 for a bad cursor.
+  VideoPage feed(const std::optional<http::AuthUser>& caller, const std::optional<std::string>& cursor,
+                 std::int64_t limit);
+  /// Idempotent; only ready videos.
+  LikeState like(const http::AuthUser& caller, const std::string& id);
+  LikeState unlike(const http::AuthUser& caller, const std::string& id);
+  /// 422 for empty, too long or control characters.
+  Comment add_comment(const http::AuthUser& caller, const std::string& id, const std::string& text);
+  CommentPage comments(const std::string& id, const std::optional<std::string>& cursor, std::int64_t limit);
+  /// The author, the video's owner or an admin.
+  void delete_comment(const http::AuthUser& caller, const std::string& id, const std::string& comment_id);
+  /// One counted view per viewer (user, else IP) per video per hour.
+  ViewCount view(const std::optional<http::AuthUser>& caller, const std::string& remote_ip, const std::string& id);
+  /// Any video by id (the id is the secret): status, progress, rungs.
+  Video status(const std::string& id);
+
+  /// The path of an HLS file of a video, built from validated parts only: 404 for anything else
+  /// (an id that is no UUID; for in_variant, a variant that is no rung name or a name other than
+  /// index.m3u8 and segment_<n>.ts). Whether the file exists is for the caller to find out.
+  std::filesystem::path hls_path(const std::string& id, HlsFile file, const std::string& variant = {},
+                                 const std::string& name = {}) const;
+  std::filesystem::path video_dir(const std::string& canonical_id) const;
+
+ private:
+  Video with_owner_name(Video video);
+
+  db::Pool& db_;
+  std::filesystem::path videos_dir_;
+  std::function<void()> on_uploaded_;
+  users::Accounts accounts_;
+};
+
+}  // namespace reelhub::videos
