@@ -233,6 +233,7 @@ struct Rendition {
   OutputFormatPtr muxer;
   AVStream* video = nullptr;
   AVStream* audio = nullptr;
+  bool writing = false;  // header written, trailer not yet
   double cpu_seconds = 0;
 };
 
@@ -258,6 +259,17 @@ class Transcoder {
     if (audio_in_ != nullptr) {
       audio_dec_ = open_decoder(*audio_in_);
       open_aac();
+    }
+  }
+
+  Transcoder(const Transcoder&) = delete;
+  Transcoder& operator=(const Transcoder&) = delete;
+  ~Transcoder() {
+    // A transcode that failed or was cancelled midway: libavformat's hls muxer buffers the
+    // current segment in memory and frees that buffer only in its trailer, so write it (the
+    // files are thrown away) rather than leak it.
+    for (auto& r : renditions_) {
+      if (r.writing) av_write_trailer(r.muxer.get());
     }
   }
 
@@ -434,6 +446,7 @@ class Transcoder {
         .set("hls_flags", "independent_segments")
         .set("hls_segment_filename", (r.dir / "segment_%d.ts").string());
     check(avformat_write_header(raw, &options.dict), "starting HLS output");
+    r.writing = true;
   }
 
   void open_preview_muxer() {
@@ -571,7 +584,10 @@ class Transcoder {
       r.cpu_seconds += thread_cpu_seconds() - started;
     }
     if (aac_) encode_audio(nullptr);
-    for (auto& r : renditions_) check(av_write_trailer(r.muxer.get()), "finishing HLS output");
+    for (auto& r : renditions_) {
+      r.writing = false;
+      check(av_write_trailer(r.muxer.get()), "finishing HLS output");
+    }
     if (preview_muxer_) finish_preview();
     if (!thumbnail_) fail("no pictures came out of the video filters");
     std::string jpeg = encode_jpeg(*thumbnail_, kThumbnailQscale);
