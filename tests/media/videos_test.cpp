@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "expectations.hpp"
+#include "live.hpp"
 #include "stack.hpp"
 #include "system.hpp"
 #include "users.hpp"
@@ -112,7 +113,7 @@ std::vector<fs::path> files_in(const fs::path& dir) {
 class VideosTest : public StackTest {
  protected:
   static void SetUpTestSuite() {
-    auto env = relaxed_rate_limits();
+    auto env = live_env();  // relaxed rate limits, and SRT on loopback for the live-while-transcoding case
     env["REELHUB_UPLOAD_MAX_BYTES"] = std::to_string(kUploadLimit);
     start_stack(env);
   }
@@ -518,6 +519,46 @@ TEST_F(VideosTest, OwnerDeletesVideoAndItsFiles) {
 }
 
 // Acceptance 4: a server killed mid-transcode leaves a job that the next start completes.
+// Acceptance 8: live comes first. While a 1080p transcode keeps the worker busy, a live SRT
+// publisher's segments keep their target duration and are listed as fast as they are published.
+TEST_F(VideosTest, LiveStreamKeepsRealTimeWhileATranscodeRuns) {
+  const fs::path clip = make_clip(clips(), "busy_1080p.mp4", Clip{.width = 1920, .height = 1080, .seconds = 20, .fps = 30});
+  const HttpResponse up = upload(slow_http(), owner(), read_file(clip), "Busy");
+  ASSERT_EQ(up.status, 202) << up;
+  const std::string video = up.json().at("id");
+
+  const TestUser streamer = register_and_login(http(), "livetx", "streamer");
+  const StartedStream s = create_and_start(http(), streamer);
+  Publisher publisher(s.srt_url, 12);
+  wait_for_status(http(), streamer, s.id, "active");
+  // When each segment was first listed, polling the live playlist like a player does.
+  std::map<std::uint64_t, std::pair<std::chrono::steady_clock::time_point, double>> listed;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (publisher.process().running() && std::chrono::steady_clock::now() < deadline) {
+    const HttpResponse res = http().get(s.hls_url);
+    if (res.status == 200)
+      for (const PlaylistEntry& e : parse_media_playlist(res.body).segments)
+        listed.try_emplace(e.sequence, std::chrono::steady_clock::now(), e.duration);
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(wait_for_status(http(), streamer, s.id, "waiting").at("status"), "waiting");
+  const json transcode = http().get("/hls/" + video + "/status").json();
+  EXPECT_EQ(transcode.at("status"), "processing") << "the transcode must overlap the whole live window";
+
+  ASSERT_GE(listed.size(), 4u);
+  // The last one was cut by the disconnect; every other segment has the target duration.
+  double media = 0;
+  for (auto it = listed.begin(); it != std::prev(listed.end()); ++it) {
+    EXPECT_NEAR(it->second.second, 2.0, 0.1) << "segment " << it->first;
+    if (it != listed.begin()) media += it->second.second;
+  }
+  // From the first listing to the last full one, wall time tracks media time.
+  const auto last_full = std::prev(listed.end(), 2);
+  const double wall = std::chrono::duration<double>(last_full->second.first - listed.begin()->second.first).count();
+  EXPECT_NEAR(wall, media, 0.1 * media + 0.3) << "listed over " << wall << " s for " << media << " s of media";
+  ASSERT_EQ(http().del("/videos/" + video, owner().auth()).status, 204);
+}
+
 TEST(VideosRestartTest, KilledServerResumesTheTranscodeAfterRestart) {
   TestDatabase db;
   TempDir shared("reelhub-restart");
