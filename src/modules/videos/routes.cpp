@@ -100,8 +100,8 @@ void register_routes(App& app, TranscodeWorkers& workers) {
   r.add("POST", "/videos/{id}/comments", bind(&Handlers::add_comment), user);
   r.add("DELETE", "/videos/{id}/comments/{comment_id}", bind(&Handlers::delete_comment), user);
   r.add("POST", "/videos/{id}/view", bind(&Handlers::view), anyone);
-  // Literal file names, and a three-segment pattern for rendition files: none of them can
-  // match the live module's /hls/{stream_id}/stream.m3u8 and /hls/{stream_id}/{segment}.
+  // Literal file names (which the router prefers over the live module's /hls/{stream_id}/{segment})
+  // and a three-segment pattern for rendition files, which no live path has.
   r.add("GET", "/hls/{id}/status", bind(&Handlers::status), media_status);
   r.add("GET", "/hls/{id}/master.m3u8", bind(&Handlers::master), media);
   r.add("GET", "/hls/{id}/playlist.m3u8", bind(&Handlers::best_playlist), media);
