@@ -1,6 +1,6 @@
 #include "reelhub/media/live_channel.hpp"
 
-#include <charconv>
+#include <algorithm>
 
 #include "reelhub/core/files.hpp"
 
@@ -157,13 +157,8 @@ std::uint64_t next_segment_number(const std::filesystem::path& dir) {
   std::error_code ec;
   std::uint64_t next = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (!name.starts_with("segment_") || !name.ends_with(".ts")) continue;
-    std::uint64_t n = 0;
-    const char* first = name.data() + 8;
-    const char* last = name.data() + name.size() - 3;
-    const auto [end, err] = std::from_chars(first, last, n);
-    if (err == std::errc() && end == last) next = std::max(next, n + 1);
+    if (const auto n = segment_number(entry.path().filename().string()))
+      next = std::max(next, static_cast<std::uint64_t>(*n) + 1);
   }
   return next;
 }

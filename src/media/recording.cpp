@@ -189,20 +189,6 @@ int even(double value) { return std::max(2, static_cast<int>(value / 2) * 2); }
 
 }  // namespace
 
-std::optional<std::int64_t> segment_number(std::string_view file_name) {
-  constexpr std::string_view prefix = "segment_", suffix = ".ts";
-  if (file_name.size() <= prefix.size() + suffix.size() || !file_name.starts_with(prefix) ||
-      !file_name.ends_with(suffix)) {
-    return std::nullopt;
-  }
-  const std::string_view digits = file_name.substr(prefix.size(), file_name.size() - prefix.size() - suffix.size());
-  if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) return std::nullopt;
-  std::int64_t n = 0;
-  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
-  if (ec != std::errc{} || end != digits.data() + digits.size()) return std::nullopt;  // too large
-  return n;
-}
-
 std::vector<std::filesystem::path> ordered_segments(const std::filesystem::path& dir) {
   std::map<std::int64_t, std::filesystem::path> by_number;
   std::error_code ec;

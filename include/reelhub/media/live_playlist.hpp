@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace reelhub::media {
 
@@ -36,6 +37,10 @@ struct PlaylistView {
 };
 
 std::string render_playlist(const PlaylistView& view);
+
+/// n of a live segment's file name "segment_<n>.ts" (decimal, no sign); nullopt for any other
+/// name. The one parser of the names render_playlist lists (HLS requests, files on disk).
+std::optional<std::int64_t> segment_number(std::string_view file_name);
 
 class LivePlaylist {
  public:

@@ -13,10 +13,9 @@
 #include <string_view>
 #include <vector>
 
-namespace reelhub::media {
+#include "reelhub/media/live_playlist.hpp"
 
-/// n of a live segment's file name "segment_<n>.ts" (decimal, no sign); nullopt for any other name.
-std::optional<std::int64_t> segment_number(std::string_view file_name);
+namespace reelhub::media {
 
 /// The live segments in `dir`, ordered by n (numerically: segment_9 before segment_10; gaps
 /// allowed). Other files are ignored; a missing directory has none.

@@ -1,11 +1,10 @@
 #include "routes.hpp"
 
-#include <charconv>
-
 #include "dto.hpp"
 #include "reelhub/core/app.hpp"
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/validation.hpp"
+#include "reelhub/media/live_playlist.hpp"
 
 namespace reelhub::streams {
 namespace {
@@ -143,23 +142,11 @@ Response Handlers::playlist(Request& req) {
   return res;
 }
 
-/// "segment_<n>.ts" → n; nothing else names a live segment (and so no path is built from it).
-std::optional<std::uint64_t> segment_number(const std::string& name) {
-  constexpr std::string_view kPrefix = "segment_", kSuffix = ".ts";
-  if (name.size() <= kPrefix.size() + kSuffix.size() || !name.starts_with(kPrefix) || !name.ends_with(kSuffix))
-    return std::nullopt;
-  std::uint64_t n = 0;
-  const char* first = name.data() + kPrefix.size();
-  const char* last = name.data() + name.size() - kSuffix.size();
-  const auto [end, err] = std::from_chars(first, last, n);
-  if (err != std::errc() || end != last) return std::nullopt;
-  return n;
-}
-
 Response Handlers::segment(Request& req) {
-  const auto n = segment_number(req.param("segment"));
+  // Only "segment_<n>.ts" names a live segment, so no path is ever built from the request.
+  const auto n = media::segment_number(req.param("segment"));
   if (!n) throw ApiError(ErrorCode::not_found, "Segment not found");
-  const SegmentSource source = service_->segment(req.param("id"), *n);
+  const SegmentSource source = service_->segment(req.param("id"), static_cast<std::uint64_t>(*n));
   // A segment never changes once listed: players and CDNs may keep it.
   constexpr const char* kImmutable = "public, max-age=86400, immutable";
   if (!source.data) {

@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cctype>
 
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/random.hpp"
@@ -23,10 +22,9 @@ bool is_admin(const http::AuthUser& u) { return u.role == http::Role::admin; }
 bool may_manage(const http::AuthUser& u, const StreamRow& row) { return is_admin(u) || u.id == row.user_id; }
 
 std::string canonical_id(const std::string& id) {
-  if (!is_valid_uuid(id)) stream_not_found();
-  std::string lower = id;
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lower;
+  auto canonical = canonical_uuid(id);
+  if (!canonical) stream_not_found();
+  return std::move(*canonical);
 }
 
 }  // namespace
