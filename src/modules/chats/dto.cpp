@@ -1,14 +1,8 @@
 #include "dto.hpp"
 
+#include "reelhub/core/json.hpp"
+
 namespace reelhub::chats {
-namespace {
-
-template <class T>
-nlohmann::json nullable(const std::optional<T>& value) {
-  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
-}
-
-}  // namespace
 
 nlohmann::json message_json(const Message& m) {
   return {{"id", m.id},

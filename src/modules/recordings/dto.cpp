@@ -2,13 +2,10 @@
 
 #include <cmath>
 
+#include "reelhub/core/json.hpp"
+
 namespace reelhub::recordings {
 namespace {
-
-template <class T>
-nlohmann::json nullable(const std::optional<T>& value) {
-  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
-}
 
 std::string endpoint(const Recording& r, const char* file) {
   std::string url = "/api/v1/recordings/";

@@ -1,11 +1,8 @@
 #include "dto.hpp"
 
+#include "reelhub/core/json.hpp"
+
 namespace reelhub::streams {
-namespace {
-
-nlohmann::json optional_json(const std::optional<std::string>& s) { return s ? nlohmann::json(*s) : nlohmann::json(); }
-
-}  // namespace
 
 std::string hls_url(const std::string& stream_id) { return "/hls/" + stream_id + "/stream.m3u8"; }
 
@@ -19,7 +16,7 @@ nlohmann::json stream_json(const StreamView& v, std::uint16_t srt_port) {
                       {"user_id", r.user_id},
                       {"username", v.username},
                       {"port", srt_port},
-                      {"start_time", optional_json(r.start_time)},
+                      {"start_time", nullable(r.start_time)},
                       {"viewer_count", v.viewer_count},
                       {"duration_seconds", r.duration_seconds},
                       {"hls_url", hls_url(r.id)},
@@ -44,7 +41,7 @@ nlohmann::json status_json(const IngestStatus& s) {
                       {"hls_files_count", s.hls_files_count},
                       {"uptime_seconds", s.uptime_seconds},
                       {"viewer_count", s.viewer_count},
-                      {"status_reason", optional_json(s.row.status_reason)}};
+                      {"status_reason", nullable(s.row.status_reason)}};
   if (s.ingest) {
     const media::IngestStats& i = *s.ingest;
     j["ingest"] = {{"rtt_ms", i.rtt_ms},

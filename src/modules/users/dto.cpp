@@ -1,14 +1,8 @@
 #include "dto.hpp"
 
+#include "reelhub/core/json.hpp"
+
 namespace reelhub::users {
-namespace {
-
-template <class T>
-nlohmann::json nullable(const std::optional<T>& value) {
-  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
-}
-
-}  // namespace
 
 nlohmann::json profile_json(const Profile& p) {
   nlohmann::json out = {

@@ -1,14 +1,11 @@
 #include "dto.hpp"
 
+#include "reelhub/core/json.hpp"
+
 namespace reelhub::videos {
 namespace {
 
 using nlohmann::json;
-
-template <class T>
-json nullable(const std::optional<T>& value) {
-  return value ? json(*value) : json(nullptr);
-}
 
 json cursor_json(const std::optional<std::string>& cursor) { return nullable(cursor); }
 
