@@ -90,17 +90,17 @@ TokenSigner::TokenSigner(std::string secret, int ttl_seconds, int leeway_seconds
   if (leeway_seconds_ < 0) throw std::invalid_argument("JWT leeway must not be negative");
 }
 
-std::string TokenSigner::issue(const http::AuthUser& user) const {
+std::string TokenSigner::issue(const AuthUser& user) const {
   return issue_at(user, std::chrono::system_clock::now());
 }
 
-std::string TokenSigner::issue_at(const http::AuthUser& user, std::chrono::system_clock::time_point now) const {
+std::string TokenSigner::issue_at(const AuthUser& user, std::chrono::system_clock::time_point now) const {
   const std::int64_t iat = unix_seconds(now);
   nlohmann::json claims = {
       {"iss", kIssuer},
       {"sub", std::to_string(user.id)},
       {"username", user.username},
-      {"role", http::role_name(user.role)},
+      {"role", role_name(user.role)},
       {"iat", iat},
       {"exp", iat + ttl_seconds_},
   };
@@ -119,11 +119,11 @@ std::string TokenSigner::issue_at(const http::AuthUser& user, std::chrono::syste
   return encoded.get();
 }
 
-http::AuthUser TokenSigner::verify(const std::string& token) const {
+AuthUser TokenSigner::verify(const std::string& token) const {
   return verify_at(token, std::chrono::system_clock::now());
 }
 
-http::AuthUser TokenSigner::verify_at(const std::string& token, std::chrono::system_clock::time_point now) const {
+AuthUser TokenSigner::verify_at(const std::string& token, std::chrono::system_clock::time_point now) const {
   // c_str() would silently cut a token at an embedded NUL; refuse such input outright.
   if (token.empty() || token.size() > kMaxTokenBytes || token.find('\0') != std::string::npos) reject();
 
@@ -154,10 +154,10 @@ http::AuthUser TokenSigner::verify_at(const std::string& token, std::chrono::sys
   if (*iat > now_s + leeway_seconds_) reject();
   if (nbf && *nbf > now_s + leeway_seconds_) reject();
 
-  http::AuthUser user;
+  AuthUser user;
   user.id = subject_claim(claims);
   user.username = string_claim(claims, "username");
-  const auto role = http::parse_role(string_claim(claims, "role"));
+  const auto role = parse_role(string_claim(claims, "role"));
   if (!role) reject();
   user.role = *role;
   if (claims.contains("sid")) user.session_id = string_claim(claims, "sid");

@@ -40,4 +40,10 @@ const char* error_title(ErrorCode code) {
   return "Internal Server Error";
 }
 
+ApiError database_unavailable() {
+  return ApiError(ErrorCode::unavailable, "Database unavailable").with_retry_after(1);
+}
+
+ApiError server_busy() { return ApiError(ErrorCode::unavailable, "Server is busy, try again").with_retry_after(1); }
+
 }  // namespace reelhub

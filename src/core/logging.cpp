@@ -6,10 +6,6 @@
 
 #include <nlohmann/json.hpp>
 
-extern "C" {
-#include <libavutil/log.h>
-}
-
 namespace reelhub {
 namespace {
 
@@ -30,20 +26,6 @@ class JsonPayloadFlag : public spdlog::custom_flag_formatter {
   std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonPayloadFlag>(); }
 };
 
-// libav* logs to stderr by default, outside our format; route it through spdlog instead.
-// Its errors describe a bad input file, which the caller already reports, so they log as warn.
-void forward_av_log(void* avcl, int level, const char* fmt, va_list args) {
-  if (level > av_log_get_level()) return;
-  thread_local int print_prefix = 1;
-  char line[1024];
-  av_log_format_line2(avcl, level, fmt, args, line, sizeof line, &print_prefix);
-  std::string_view text(line);
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
-  if (text.empty()) return;
-  const auto spd_level = level <= AV_LOG_ERROR ? spdlog::level::warn : spdlog::level::debug;
-  spdlog::log(spd_level, "ffmpeg: {}", text);
-}
-
 }  // namespace
 
 void init_logging(const std::string& format, const std::string& level) {
@@ -59,8 +41,6 @@ void init_logging(const std::string& format, const std::string& level) {
   logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(std::move(logger));
   spdlog::flush_every(std::chrono::seconds(1));
-  av_log_set_level(spdlog::get_level() <= spdlog::level::debug ? AV_LOG_WARNING : AV_LOG_ERROR);
-  av_log_set_callback(forward_av_log);
 }
 
 }  // namespace reelhub

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "reelhub/core/error.hpp"
+#include "reelhub/db/statements.hpp"
 #include "reelhub/metrics/registry.hpp"
 
 namespace reelhub::db {
@@ -29,6 +30,9 @@ std::unique_ptr<pqxx::connection> Pool::open() {
     // Timestamps go out in UTC and no statement may hold a connection forever.
     conn->set_variable("TimeZone", "'UTC'");
     conn->set_variable("statement_timeout", std::to_string(options_.statement_timeout_ms));
+    // Every connection, including one that replaces a broken one, prepares the repos' statements
+    // afresh: a server session keeps prepared statements only for its own lifetime.
+    define_statements(*conn);
     return conn;
   } catch (const std::exception& e) {
     spdlog::warn("database connection failed: {}", e.what());
@@ -88,7 +92,7 @@ void Pool::drop_idle() {
 }
 
 void Pool::throw_unavailable() {
-  throw ApiError(ErrorCode::unavailable, "Database unavailable").with_retry_after(1);
+  throw database_unavailable();
 }
 
 bool Pool::ping() {

@@ -15,22 +15,6 @@ bool HeaderLess::operator()(std::string_view a, std::string_view b) const {
   return c < 0 || (c == 0 && a.size() < b.size());
 }
 
-const char* role_name(Role r) {
-  switch (r) {
-    case Role::admin: return "admin";
-    case Role::streamer: return "streamer";
-    case Role::viewer: return "viewer";
-  }
-  return "viewer";
-}
-
-std::optional<Role> parse_role(std::string_view s) {
-  if (s == "admin") return Role::admin;
-  if (s == "streamer") return Role::streamer;
-  if (s == "viewer") return Role::viewer;
-  return std::nullopt;
-}
-
 std::string Request::header(const std::string& name) const {
   auto it = headers.find(name);
   return it == headers.end() ? std::string{} : it->second;
@@ -52,7 +36,7 @@ nlohmann::json Request::json_body() const {
   return parsed;
 }
 
-const AuthUser& Request::auth() const {
+const auth::AuthUser& Request::auth() const {
   if (!user) throw ApiError(ErrorCode::unauthorized, "Authentication required");
   return *user;
 }

@@ -1,3 +1,5 @@
+#include "reelhub/http/pipeline.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <boost/url/parse.hpp>
@@ -8,7 +10,6 @@
 #include "reelhub/core/random.hpp"
 #include "reelhub/http/rate_limit.hpp"
 #include "reelhub/http/router.hpp"
-#include "reelhub/http/server.hpp"
 #include "reelhub/metrics/registry.hpp"
 
 namespace reelhub::http {
@@ -57,20 +58,16 @@ Pipeline::Pipeline(const Config& config, const Router& router, RateLimiter& limi
   metrics_.describe("reelhub_http_rate_limited_total", "counter", "Requests refused with 429 by policy");
 }
 
-Pipeline::BodyPolicy Pipeline::body_policy_for(const std::string& method, const std::string& target) const {
+BodyPolicy Pipeline::body_policy(const Prepared& prepared) const {
   BodyPolicy policy{config_.body_limit_bytes, false};
-  Request probe;
-  probe.target = target;
-  std::vector<std::string> segments;
-  if (parse_target(probe, segments)) {
-    auto m = router_.match(method, segments);
-    if (m.route && m.route->options.body_limit > 0) policy.limit = m.route->options.body_limit;
-    if (m.route) policy.to_file = m.route->options.body_to_file;
+  if (prepared.route && !prepared.response) {
+    if (prepared.route->options.body_limit > 0) policy.limit = prepared.route->options.body_limit;
+    policy.to_file = prepared.route->options.body_to_file;
   }
   return policy;
 }
 
-Prepared Pipeline::prepare(Request& req) const {
+Prepared Pipeline::route(Request& req) const {
   Prepared p;
   p.route_label = "unmatched";
   const auto incoming_id = req.header("X-Request-Id");
@@ -109,8 +106,12 @@ Prepared Pipeline::prepare(Request& req) const {
   p.route = m.route;
   p.route_label = m.route->pattern;
   req.params = m.params;
-  const RouteOptions& opt = m.route->options;
+  return p;
+}
 
+void Pipeline::admit(Request& req, Prepared& p) const {
+  if (p.response || !p.route) return;
+  const RouteOptions& opt = p.route->options;
   try {
     const auto authorization = req.header("Authorization");
     if (opt.access != Access::public_ && !authorization.empty()) {
@@ -143,7 +144,6 @@ Prepared Pipeline::prepare(Request& req) const {
   } catch (const ApiError& e) {
     p.response = error_response(e);
   }
-  return p;
 }
 
 Response Pipeline::invoke(const Route& route, Request& req) const {
@@ -155,7 +155,7 @@ Response Pipeline::invoke(const Route& route, Request& req) const {
     return error_response(e);
   } catch (const pqxx::broken_connection& e) {
     spdlog::warn("request {} {} {}: database connection lost: {}", req.request_id, req.method, req.path, e.what());
-    return error_response(ApiError(ErrorCode::unavailable, "Database unavailable").with_retry_after(1));
+    return error_response(database_unavailable());
   } catch (const std::exception& e) {
     spdlog::error("request {} {} {} failed: {}", req.request_id, req.method, req.path, e.what());
     return error_response(ApiError(ErrorCode::internal, "Internal server error"));
@@ -206,7 +206,8 @@ void Pipeline::finish(const Request& req, const Prepared& prepared, Response& re
 
 Response Pipeline::handle(Request& req) const {
   const auto started = std::chrono::steady_clock::now();
-  Prepared p = prepare(req);
+  Prepared p = route(req);
+  admit(req, p);
   Response res = p.response ? *p.response : invoke(*p.route, req);
   finish(req, p, res, started);
   return res;

@@ -12,14 +12,15 @@
 #include <filesystem>
 #include <limits>
 #include <list>
+#include <map>
 #include <thread>
 
+#include "reelhub/core/blocking.hpp"
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/random.hpp"
 #include "reelhub/http/router.hpp"
+#include "reelhub/http/upgrade.hpp"
 #include "reelhub/metrics/registry.hpp"
-#include "reelhub/ws/live_hub.hpp"
-#include "ws/session.hpp"
 
 namespace reelhub::http {
 
@@ -47,13 +48,12 @@ struct Fd {
   }
 };
 
-Request to_request(const bhttp::request_header<>& msg, std::string body, const std::string& peer_ip,
-                   bool trust_proxy) {
+/// The request as the pipeline sees it, from the header alone (the body is read after routing).
+Request to_request(const bhttp::request_header<>& msg, const std::string& peer_ip, bool trust_proxy) {
   Request req;
   req.method = std::string(msg.method_string());
   req.target = std::string(msg.target());
   for (const auto& field : msg) req.headers[std::string(field.name_string())] = std::string(field.value());
-  req.body = std::move(body);
   req.remote_ip = peer_ip;
   if (trust_proxy) {
     const auto forwarded = req.header("X-Forwarded-For");
@@ -79,6 +79,19 @@ struct BodyFile {
   }
 };
 
+/// One request on a connection, from its header to its response.
+struct Exchange {
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  bhttp::request_parser<bhttp::string_body> parser;
+  Request req;
+  Prepared prepared;  // routed once, at the header
+  BodyPolicy policy;
+  BodyFile body_file;  // the streamed body of a body_to_file route, removed after the response
+  bool keep_alive = false;
+  const UpgradeHook* upgrade_hook = nullptr;  // set when the request switches protocols
+  bhttp::request<bhttp::string_body> upgrade_request;
+};
+
 template <class Body>
 void copy_headers(const Response& res, bhttp::response<Body>& out) {
   for (const auto& [name, value] : res.headers) out.set(name, value);
@@ -96,11 +109,26 @@ struct Server::Impl {
         ioc(threads),
         workers(static_cast<std::size_t>(c.db_pool_size)),
         acceptor(ioc),
-        signals(ioc, SIGINT, SIGTERM),
         grace_timer(ioc) {}
 
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> session(tcp::socket socket);
+  /// Waits for the first byte of the next request under the idle timeout; false: close.
+  asio::awaitable<bool> await_request(beast::tcp_stream& stream, beast::flat_buffer& buffer);
+  /// Reads and routes the header, checks the body's declared size, and admits a body_to_file
+  /// request before its body; false: the connection ends (any answer was written).
+  asio::awaitable<bool> read_header(beast::tcp_stream& stream, beast::flat_buffer& buffer, const std::string& peer_ip,
+                                    Exchange& ex);
+  /// Reads the body (to memory or to a file) and admits the request; false: the connection ends.
+  asio::awaitable<bool> read_body(beast::tcp_stream& stream, beast::flat_buffer& buffer, const std::string& peer_ip,
+                                  Exchange& ex);
+  /// Answers the request; false when the connection ends after it.
+  asio::awaitable<bool> dispatch(beast::tcp_stream& stream, Exchange& ex);
+  /// Answers 101 and hands the stream to the route's upgrade hook.
+  asio::awaitable<void> upgrade(beast::tcp_stream& stream, Exchange& ex);
+  /// Answers a request that failed before the pipeline could (bad framing, too large) and ends it.
+  asio::awaitable<void> reject(beast::tcp_stream& stream, const std::string& peer_ip, ErrorCode code,
+                               const std::string& message);
   asio::awaitable<void> refuse_busy(tcp::socket socket);
   asio::awaitable<bool> write_response(beast::tcp_stream& stream, const Request& req, Response& res, bool keep_alive);
   asio::awaitable<Response> run_handler(const Prepared& prepared, Request& req);
@@ -117,15 +145,13 @@ struct Server::Impl {
   asio::io_context ioc;
   asio::thread_pool workers;  // blocking handlers: PostgreSQL, password hashing, media probing
   tcp::acceptor acceptor;
-  asio::signal_set signals;
   asio::steady_timer grace_timer;
   std::atomic<int> open_connections{0};
   std::atomic<bool> draining{false};
   std::mutex connections_mutex;
   std::list<std::shared_ptr<Connection>> connections;
   std::vector<std::function<void()>> drain_hooks;
-  ws::LiveHub* hub = nullptr;  // set by serve_websockets()
-  const auth::TokenSigner* tokens = nullptr;
+  std::map<std::string, UpgradeHook> upgrade_hooks;  // by route pattern
 };
 
 Server::Server(const Config& config, Pipeline& pipeline, metrics::Registry& metrics)
@@ -150,19 +176,16 @@ std::uint16_t Server::port() const { return impl_->acceptor.local_endpoint().por
 
 void Server::on_drain(std::function<void()> fn) { impl_->drain_hooks.push_back(std::move(fn)); }
 
-void Server::serve_websockets(ws::LiveHub& hub, const auth::TokenSigner& tokens) {
-  impl_->hub = &hub;
-  impl_->tokens = &tokens;
-  on_drain([&hub] { hub.close_all(ws::CloseCode::going_away, "Server shutting down"); });
+void Server::on_upgrade(std::string pattern, UpgradeHook hook) {
+  impl_->upgrade_hooks[std::move(pattern)] = std::move(hook);
 }
+
+asio::any_io_executor Server::executor() { return impl_->ioc.get_executor(); }
+
+void Server::drain() { impl_->start_drain(); }
 
 void Server::run() {
   auto& impl = *impl_;
-  impl.signals.async_wait([&impl](const boost::system::error_code& ec, int signo) {
-    if (ec) return;
-    spdlog::info("received signal {}, draining", signo);
-    impl.start_drain();
-  });
   asio::co_spawn(impl.ioc, impl.accept_loop(), [](std::exception_ptr e) {
     if (e) std::rethrow_exception(e);
   });
@@ -244,17 +267,14 @@ asio::awaitable<void> Server::Impl::refuse_busy(tcp::socket socket) {
 
 asio::awaitable<Response> Server::Impl::run_handler(const Prepared& prepared, Request& req) {
   if (!prepared.route->options.blocking) co_return pipeline.invoke(*prepared.route, req);
-  const auto queued = std::chrono::steady_clock::now();
-  const auto wait_limit = std::chrono::milliseconds(config.db_wait_ms);
-  // The coroutine frame outlives the worker call, so the references stay valid.
-  co_return co_await asio::co_spawn(
-      workers,
-      [&]() -> asio::awaitable<Response> {
-        if (std::chrono::steady_clock::now() - queued > wait_limit)
-          co_return error_response(ApiError(ErrorCode::unavailable, "Server is busy, try again").with_retry_after(1));
-        co_return pipeline.invoke(*prepared.route, req);
-      },
-      use_awaitable);
+  auto invoke = [&] { return pipeline.invoke(*prepared.route, req); };  // never throws
+  std::optional<Response> busy;
+  try {
+    co_return co_await run_blocking(workers.get_executor(), std::chrono::milliseconds(config.db_wait_ms), invoke);
+  } catch (const ApiError& e) {
+    busy = error_response(e);
+  }
+  co_return std::move(*busy);
 }
 
 asio::awaitable<boost::system::error_code> Server::Impl::read_body_to_file(
@@ -308,124 +328,23 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
   const auto peer = stream.socket().remote_endpoint(ignored);
   const std::string peer_ip = ignored ? std::string("unknown") : peer.address().to_string();
   beast::flat_buffer buffer;
-  bool upgraded = false;  // the stream now belongs to a WebSocket session
-
-  // Answers a request that failed before the pipeline saw it (bad framing, too large).
-  auto reject = [&](ErrorCode code, const std::string& message) -> asio::awaitable<void> {
-    Request req;
-    req.method = "GET";
-    req.remote_ip = peer_ip;
-    req.request_id = random_hex(8);
-    Prepared none;
-    Response res = error_response(ApiError(code, message));
-    pipeline.finish(req, none, res, std::chrono::steady_clock::now());
-    co_await write_response(stream, req, res, false);
-  };
+  bool upgraded = false;  // the stream now belongs to the upgrade hook
 
   for (;;) {
     conn->idle = true;
-    if (draining) break;
-    if (buffer.size() == 0) {
-      // Between requests only the idle timeout runs; once a byte arrives the header deadline
-      // starts, so a client trickling headers (slowloris) is cut off after header_timeout.
-      stream.expires_after(std::chrono::seconds(config.idle_timeout_seconds));
-      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(8192), as_tuple);
-      if (ec) break;
-      buffer.commit(n);
-    }
+    if (draining || !co_await await_request(stream, buffer)) break;
     conn->idle = false;
-    const auto started = std::chrono::steady_clock::now();
-
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(16 * 1024);
-    // Beast's default body limit (1 MiB) would fail the header read itself for a larger
-    // Content-Length; lift it here so the route's own limit below answers with 413.
-    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-    stream.expires_after(std::chrono::seconds(config.header_timeout_seconds));
-    auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, as_tuple);
-    if (hec) {
-      if (hec == bhttp::error::header_limit) co_await reject(ErrorCode::bad_request, "Request headers too large");
-      else if (hec.category() == boost::system::error_code(bhttp::error::bad_method).category())
-        co_await reject(ErrorCode::bad_request, "Malformed HTTP request");
-      break;
-    }
-    auto& header = parser.get();
-    const auto policy = pipeline.body_policy_for(std::string(header.method_string()), std::string(header.target()));
-    const std::size_t limit = policy.limit;
-    if (parser.content_length() && *parser.content_length() > limit) {
-      co_await reject(ErrorCode::payload_too_large, "Request body exceeds " + std::to_string(limit) + " bytes");
-      break;
-    }
-    parser.body_limit(limit);
-    Request req;
-    std::optional<Prepared> early;  // a body_to_file request is routed and checked before its body
-    if (policy.to_file) {
-      // Authentication and rate limits first: nobody unauthorised gets to fill the disk.
-      req = to_request(header, {}, peer_ip, config.trust_proxy);
-      early = pipeline.prepare(req);
-      if (early->response) {
-        Response refused = std::move(*early->response);
-        pipeline.finish(req, *early, refused, started);
-        co_await write_response(stream, req, refused, false);  // the unread body ends the connection
-        break;
-      }
-    }
-    if (header[bhttp::field::expect] == "100-continue") {
-      bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, header.version()};
-      co_await bhttp::async_write(stream, cont, as_tuple);
-    }
-    boost::system::error_code bec;
-    BodyFile body_file;  // the streamed body of a body_to_file route, removed after the response
-    bhttp::request<bhttp::string_body> msg;
-    if (policy.to_file) {
-      bhttp::request_parser<bhttp::buffer_body> file_parser{std::move(parser)};
-      file_parser.body_limit(limit);
-      bec = co_await read_body_to_file(stream, buffer, file_parser, body_file);
-      if (!bec) {
-        req.body_file = body_file.path;
-        msg.keep_alive(file_parser.get().keep_alive());
-      }
-    } else {
-      stream.expires_after(std::chrono::seconds(config.body_timeout_seconds));
-      auto [ec, bn] = co_await bhttp::async_read(stream, buffer, parser, as_tuple);
-      bec = ec;
-      if (!bec) {
-        msg = parser.release();
-        req = to_request(msg, std::move(msg.body()), peer_ip, config.trust_proxy);  // moves the body only
-      }
-    }
-    if (bec) {
-      if (bec == bhttp::error::body_limit)
-        co_await reject(ErrorCode::payload_too_large, "Request body exceeds " + std::to_string(limit) + " bytes");
-      else if (bec.category() == boost::system::generic_category())
-        co_await reject(ErrorCode::unavailable, "Cannot store the request body");
-      else if (bec != beast::error::timeout && bec != bhttp::error::end_of_stream && bec != asio::error::eof &&
-               bec != asio::error::connection_reset)
-        co_await reject(ErrorCode::bad_request, "Malformed HTTP request body");
-      break;
-    }
-
-    const bool keep_alive = msg.keep_alive();
-    const bool websocket = hub && !policy.to_file && beast::websocket::is_upgrade(msg);
-    Prepared prepared = early ? std::move(*early) : pipeline.prepare(req);
-    if (websocket && !prepared.response && prepared.route_label == ws::kEndpointPath) {
-      Response switching;
-      switching.status = 101;
-      pipeline.finish(req, prepared, switching, started);
-      buffer = {};  // a WebSocket client sends nothing before the 101, so nothing is left in it
+    Exchange ex;
+    if (!co_await read_header(stream, buffer, peer_ip, ex)) break;
+    if (!co_await read_body(stream, buffer, peer_ip, ex)) break;
+    if (ex.upgrade_hook) {
       upgraded = true;
-      conn->stream = nullptr;  // the drain reaches it through the hub (close 1001), not the socket
-      co_await ws::serve_websocket(*hub, *tokens, workers.get_executor(), std::move(stream), std::move(msg),
-                                   std::move(req));
+      conn->stream = nullptr;  // the drain reaches it through the hook's own drain (close 1001)
+      buffer = {};  // a WebSocket client sends nothing before the 101, so nothing is left in it
+      co_await upgrade(stream, ex);
       break;
     }
-    // Not a conditional expression: GCC 12 miscompiles co_await inside ?: (double destruction).
-    Response res;
-    if (prepared.response) res = std::move(*prepared.response);
-    else res = co_await run_handler(prepared, req);
-    pipeline.finish(req, prepared, res, started);
-    if (!co_await write_response(stream, req, res, keep_alive && !draining)) break;
-    if (!keep_alive || draining) break;
+    if (!co_await dispatch(stream, ex)) break;
   }
   if (!upgraded) stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   conn->stream = nullptr;
@@ -434,6 +353,134 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
     connections.erase(registered);
   }
   connection_closed();
+}
+
+asio::awaitable<bool> Server::Impl::await_request(beast::tcp_stream& stream, beast::flat_buffer& buffer) {
+  if (buffer.size() > 0) co_return true;  // a pipelined request is already here
+  // Between requests only the idle timeout runs; once a byte arrives the header deadline
+  // starts, so a client trickling headers (slowloris) is cut off after header_timeout.
+  stream.expires_after(std::chrono::seconds(config.idle_timeout_seconds));
+  auto [ec, n] = co_await stream.async_read_some(buffer.prepare(8192), as_tuple);
+  if (ec) co_return false;
+  buffer.commit(n);
+  co_return true;
+}
+
+asio::awaitable<bool> Server::Impl::read_header(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                                const std::string& peer_ip, Exchange& ex) {
+  auto& parser = ex.parser;
+  parser.header_limit(16 * 1024);
+  // Beast's default body limit (1 MiB) would fail the header read itself for a larger
+  // Content-Length; lift it here so the route's own limit below answers with 413.
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+  stream.expires_after(std::chrono::seconds(config.header_timeout_seconds));
+  auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, as_tuple);
+  if (ec) {
+    if (ec == bhttp::error::header_limit) co_await reject(stream, peer_ip, ErrorCode::bad_request, "Request headers too large");
+    else if (ec.category() == boost::system::error_code(bhttp::error::bad_method).category())
+      co_await reject(stream, peer_ip, ErrorCode::bad_request, "Malformed HTTP request");
+    co_return false;
+  }
+  const auto& header = parser.get();
+  ex.req = to_request(header, peer_ip, config.trust_proxy);
+  ex.prepared = pipeline.route(ex.req);
+  ex.policy = pipeline.body_policy(ex.prepared);
+  if (parser.content_length() && *parser.content_length() > ex.policy.limit) {
+    co_await reject(stream, peer_ip, ErrorCode::payload_too_large,
+                    "Request body exceeds " + std::to_string(ex.policy.limit) + " bytes");
+    co_return false;
+  }
+  parser.body_limit(ex.policy.limit);
+  if (ex.policy.to_file) {
+    // Authentication and rate limits first: nobody unauthorised gets to fill the disk.
+    pipeline.admit(ex.req, ex.prepared);
+    if (ex.prepared.response) {
+      Response refused = std::move(*ex.prepared.response);
+      pipeline.finish(ex.req, ex.prepared, refused, ex.started);
+      co_await write_response(stream, ex.req, refused, false);  // the unread body ends the connection
+      co_return false;
+    }
+  }
+  if (header[bhttp::field::expect] == "100-continue") {
+    bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, header.version()};
+    co_await bhttp::async_write(stream, cont, as_tuple);
+  }
+  co_return true;
+}
+
+asio::awaitable<bool> Server::Impl::read_body(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                              const std::string& peer_ip, Exchange& ex) {
+  boost::system::error_code ec;
+  if (ex.policy.to_file) {
+    bhttp::request_parser<bhttp::buffer_body> file_parser{std::move(ex.parser)};
+    file_parser.body_limit(ex.policy.limit);
+    ec = co_await read_body_to_file(stream, buffer, file_parser, ex.body_file);
+    if (!ec) {
+      ex.req.body_file = ex.body_file.path;
+      ex.keep_alive = file_parser.get().keep_alive();
+    }
+  } else {
+    stream.expires_after(std::chrono::seconds(config.body_timeout_seconds));
+    auto [rec, n] = co_await bhttp::async_read(stream, buffer, ex.parser, as_tuple);
+    ec = rec;
+    if (!ec) {
+      auto msg = ex.parser.release();
+      ex.keep_alive = msg.keep_alive();
+      ex.req.body = std::move(msg.body());
+      pipeline.admit(ex.req, ex.prepared);
+      const auto hook = upgrade_hooks.find(ex.prepared.route_label);
+      if (hook != upgrade_hooks.end() && !ex.prepared.response && beast::websocket::is_upgrade(msg)) {
+        ex.upgrade_hook = &hook->second;
+        ex.upgrade_request = std::move(msg);
+      }
+    }
+  }
+  if (!ec) co_return true;
+  if (ec == bhttp::error::body_limit)
+    co_await reject(stream, peer_ip, ErrorCode::payload_too_large,
+                    "Request body exceeds " + std::to_string(ex.policy.limit) + " bytes");
+  else if (ec.category() == boost::system::generic_category())
+    co_await reject(stream, peer_ip, ErrorCode::unavailable, "Cannot store the request body");
+  else if (ec != beast::error::timeout && ec != bhttp::error::end_of_stream && ec != asio::error::eof &&
+           ec != asio::error::connection_reset)
+    co_await reject(stream, peer_ip, ErrorCode::bad_request, "Malformed HTTP request body");
+  co_return false;
+}
+
+asio::awaitable<bool> Server::Impl::dispatch(beast::tcp_stream& stream, Exchange& ex) {
+  // Not a conditional expression: GCC 12 miscompiles co_await inside ?: (double destruction).
+  Response res;
+  if (ex.prepared.response) res = std::move(*ex.prepared.response);
+  else res = co_await run_handler(ex.prepared, ex.req);
+  pipeline.finish(ex.req, ex.prepared, res, ex.started);
+  if (!co_await write_response(stream, ex.req, res, ex.keep_alive && !draining)) co_return false;
+  co_return ex.keep_alive && !draining;
+}
+
+asio::awaitable<void> Server::Impl::upgrade(beast::tcp_stream& stream, Exchange& ex) {
+  Response switching;
+  switching.status = 101;
+  pipeline.finish(ex.req, ex.prepared, switching, ex.started);
+  // A named local, not a temporary inside the co_await: GCC 12 mishandles the lifetime of
+  // temporaries in co_await expressions.
+  Upgrade handover{.stream = std::move(stream),
+                   .request = std::move(ex.upgrade_request),
+                   .query = std::move(ex.req.query),
+                   .workers = workers.get_executor()};
+  auto served = (*ex.upgrade_hook)(std::move(handover));
+  co_await std::move(served);
+}
+
+asio::awaitable<void> Server::Impl::reject(beast::tcp_stream& stream, const std::string& peer_ip, ErrorCode code,
+                                           const std::string& message) {
+  Request req;
+  req.method = "GET";
+  req.remote_ip = peer_ip;
+  req.request_id = random_hex(8);
+  Prepared none;
+  Response res = error_response(ApiError(code, message));
+  pipeline.finish(req, none, res, std::chrono::steady_clock::now());
+  co_await write_response(stream, req, res, false);
 }
 
 asio::awaitable<bool> Server::Impl::write_response(beast::tcp_stream& stream, const Request& req, Response& res,

@@ -63,7 +63,7 @@ void LiveChannel::add_segment(CutSegment cut, WallClock::time_point closing_fram
   auto data = std::make_shared<const std::string>(std::move(cut.data));
   // On disk first: the recording is made from these files, and a segment a player can fetch
   // from memory must also survive the window sliding past it.
-  write_file_atomically(dir_ / ("segment_" + std::to_string(segment.sequence) + ".ts"), *data,
+  write_file_atomically(dir_ / segment_file_name(segment.sequence), *data,
                         Durability::page_cache);
   ++files_written_;
   segment.data = std::move(data);

@@ -31,9 +31,8 @@ std::string render_playlist(const PlaylistView& view) {
     char extinf[48];
     std::snprintf(extinf, sizeof extinf, "\n#EXTINF:%.3f,\n", s.duration_seconds);
     out += extinf;
-    out += "segment_";
-    out += std::to_string(s.sequence);
-    out += ".ts\n";
+    out += segment_file_name(s.sequence);
+    out += '\n';
   }
   if (view.ended) out += "#EXT-X-ENDLIST\n";
   return out;
@@ -118,6 +117,17 @@ std::optional<std::int64_t> segment_number(std::string_view file_name) {
   const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
   if (ec != std::errc{} || end != digits.data() + digits.size()) return std::nullopt;  // too large
   return n;
+}
+
+std::string segment_file_name(std::uint64_t n) {
+  std::string name = "segment_";
+  name += std::to_string(n);
+  name += ".ts";
+  return name;
+}
+
+std::filesystem::path live_dir(const std::filesystem::path& media_root, std::string_view stream_id) {
+  return media_root / "live" / stream_id;
 }
 
 }  // namespace reelhub::media

@@ -1,4 +1,4 @@
-#include "ws/fanout.hpp"
+#include "fanout.hpp"
 
 #include <poll.h>
 #include <spdlog/spdlog.h>
@@ -10,6 +10,7 @@
 #include <pqxx/pqxx>
 #include <system_error>
 
+#include "reelhub/db/statements.hpp"
 #include "reelhub/metrics/registry.hpp"
 #include "reelhub/ws/protocol.hpp"
 
@@ -20,25 +21,26 @@ constexpr const char* kChannel = "reelhub_ws";
 // NOTIFY refuses payloads of 8000 bytes or more; anything near that goes through ws_outbox.
 constexpr std::size_t kInlineLimit = 7900;
 
-constexpr const char* kNotify = "SELECT pg_notify($1, $2)";
-constexpr const char* kNotifyViaOutbox =
+const db::Statement kNotify{"ws.notify", "SELECT pg_notify($1, $2)"};
+const db::Statement kNotifyViaOutbox{
+    "ws.notify_via_outbox",
     "WITH stored AS (INSERT INTO ws_outbox (payload) VALUES ($2) RETURNING id) "
-    "SELECT pg_notify($1, json_build_object('v', 1, 'i', $3::text, 'ref', stored.id)::text) FROM stored";
-constexpr const char* kFetchOutbox = "SELECT payload FROM ws_outbox WHERE id = $1";
-constexpr const char* kHeartbeat =
+    "SELECT pg_notify($1, json_build_object('v', 1, 'i', $3::text, 'ref', stored.id)::text) FROM stored"};
+const db::Statement kFetchOutbox{"ws.fetch_outbox", "SELECT payload FROM ws_outbox WHERE id = $1"};
+const db::Statement kHeartbeat{
+    "ws.heartbeat",
     "INSERT INTO ws_instances (id, heartbeat_at) VALUES ($1, now()) "
-    "ON CONFLICT (id) DO UPDATE SET heartbeat_at = now() RETURNING (xmax = 0) AS inserted";
-constexpr const char* kForgetStaleInstances =
-    "DELETE FROM ws_instances WHERE heartbeat_at < now() - make_interval(secs => $1)";
-constexpr const char* kForgetOldOutbox = "DELETE FROM ws_outbox WHERE created_at < now() - interval '5 minutes'";
-constexpr const char* kPresenceClear = "DELETE FROM ws_presence WHERE instance_id = $1";
-constexpr const char* kPresenceAdd =
-    "INSERT INTO ws_presence (instance_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
-constexpr const char* kPresenceRemove = "DELETE FROM ws_presence WHERE instance_id = $1 AND user_id = $2";
-constexpr const char* kLeave = "DELETE FROM ws_instances WHERE id = $1";
-constexpr const char* kOnline =
-    "SELECT EXISTS (SELECT 1 FROM ws_presence p JOIN ws_instances i ON i.id = p.instance_id "
-    "WHERE p.user_id = $1 AND i.heartbeat_at > now() - make_interval(secs => $2))";
+    "ON CONFLICT (id) DO UPDATE SET heartbeat_at = now() RETURNING (xmax = 0) AS inserted"};
+const db::Statement kForgetStaleInstances{
+    "ws.forget_stale_instances", "DELETE FROM ws_instances WHERE heartbeat_at < now() - make_interval(secs => $1)"};
+const db::Statement kForgetOldOutbox{"ws.forget_old_outbox",
+                                     "DELETE FROM ws_outbox WHERE created_at < now() - interval '5 minutes'"};
+const db::Statement kPresenceClear{"ws.presence_clear", "DELETE FROM ws_presence WHERE instance_id = $1"};
+const db::Statement kPresenceAdd{
+    "ws.presence_add", "INSERT INTO ws_presence (instance_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"};
+const db::Statement kPresenceRemove{"ws.presence_remove",
+                                    "DELETE FROM ws_presence WHERE instance_id = $1 AND user_id = $2"};
+const db::Statement kLeave{"ws.leave", "DELETE FROM ws_instances WHERE id = $1"};
 
 constexpr auto kTick = std::chrono::seconds(1);
 constexpr auto kMaxBackoff = std::chrono::milliseconds(5000);
@@ -54,8 +56,6 @@ class Receiver final : public pqxx::notification_receiver {
 };
 
 }  // namespace
-
-const char* Fanout::online_query() { return kOnline; }
 
 Fanout::Fanout(FanoutOptions options, Hooks hooks, metrics::Registry& metrics)
     : options_(std::move(options)), hooks_(std::move(hooks)), metrics_(metrics) {
@@ -134,11 +134,12 @@ void Fanout::run() {
     try {
       pqxx::connection conn(options_.url);
       conn.set_variable("TimeZone", "'UTC'");
+      db::define_statements(conn);
       backoff = std::chrono::milliseconds(100);
       serve(conn);
       // serve() returns only when stopping: leave the presence tables on the way out.
       pqxx::work tx(conn);
-      tx.exec_params(kLeave, options_.instance_id);
+      tx.exec_prepared(kLeave.name(), options_.instance_id);
       tx.commit();
       break;
     } catch (const std::exception& e) {
@@ -165,12 +166,12 @@ void Fanout::serve(pqxx::connection_base& conn) {
       std::lock_guard lock(mutex_);
       presence_.clear();
     }
-    tx.exec_params(kPresenceClear, me);
-    for (auto user : hooks_.online_users()) tx.exec_params(kPresenceAdd, me, user);
+    tx.exec_prepared(kPresenceClear.name(), me);
+    for (auto user : hooks_.online_users()) tx.exec_prepared(kPresenceAdd.name(), me, user);
   };
   {
     pqxx::work tx(conn);
-    tx.exec_params(kHeartbeat, me);
+    tx.exec_prepared(kHeartbeat.name(), me);
     resync_presence(tx);
     tx.commit();
   }
@@ -189,7 +190,7 @@ void Fanout::serve(pqxx::connection_base& conn) {
         if (!env.is_object() || env.value("i", "") == me) continue;
         if (auto ref = env.find("ref"); ref != env.end()) {
           pqxx::work tx(conn);
-          auto rows = tx.exec_params(kFetchOutbox, ref->get<std::int64_t>());
+          auto rows = tx.exec_prepared(kFetchOutbox.name(), ref->get<std::int64_t>());
           tx.commit();
           if (rows.empty()) continue;  // cleaned up already: far too old to matter
           env = nlohmann::json::parse(rows[0][0].c_str(), nullptr, false);
@@ -218,10 +219,12 @@ void Fanout::serve(pqxx::connection_base& conn) {
       try {
         pqxx::work tx(conn);
         for (const auto& payload : out) {
-          if (payload.size() <= kInlineLimit) tx.exec_params(kNotify, kChannel, payload);
-          else tx.exec_params(kNotifyViaOutbox, kChannel, payload, me);
+          if (payload.size() <= kInlineLimit) tx.exec_prepared(kNotify.name(), kChannel, payload);
+          else tx.exec_prepared(kNotifyViaOutbox.name(), kChannel, payload, me);
         }
-        for (const auto& [user, online] : presence) tx.exec_params(online ? kPresenceAdd : kPresenceRemove, me, user);
+        for (const auto& [user, online] : presence) {
+          tx.exec_prepared((online ? kPresenceAdd : kPresenceRemove).name(), me, user);
+        }
         tx.commit();
       } catch (...) {
         // Not sent: put it back (in order, ahead of anything newer) for the next connection.
@@ -237,9 +240,9 @@ void Fanout::serve(pqxx::connection_base& conn) {
     if (now >= next_heartbeat) {
       pqxx::work tx(conn);
       // A row found missing means another instance took us for dead: re-register our presence.
-      if (tx.exec_params1(kHeartbeat, me)[0].as<bool>()) resync_presence(tx);
-      tx.exec_params(kForgetStaleInstances, 3 * options_.heartbeat.count());
-      tx.exec(kForgetOldOutbox);
+      if (tx.exec_prepared1(kHeartbeat.name(), me)[0].as<bool>()) resync_presence(tx);
+      tx.exec_prepared(kForgetStaleInstances.name(), 3 * options_.heartbeat.count());
+      tx.exec_prepared(kForgetOldOutbox.name());
       tx.commit();
       next_heartbeat = now + options_.heartbeat;
     }

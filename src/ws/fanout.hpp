@@ -61,8 +61,6 @@ class Fanout {
   void publish(const Envelope& e);
   /// Records that a user's first connection opened (true) or last one closed (false) here.
   void presence_changed(std::int64_t user_id, bool online);
-  /// Users online on instances with a fresh heartbeat: the SQL of Hub::is_online.
-  static const char* online_query();
 
  private:
   void run();

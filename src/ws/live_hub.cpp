@@ -5,11 +5,18 @@
 #include "reelhub/core/random.hpp"
 #include "reelhub/core/time.hpp"
 #include "reelhub/db/pool.hpp"
+#include "reelhub/db/statements.hpp"
 #include "reelhub/metrics/registry.hpp"
-#include "ws/fanout.hpp"
+#include "fanout.hpp"
 
 namespace reelhub::ws {
 namespace {
+
+/// Is the user connected to any instance whose heartbeat is fresh? Asked on a pooled connection.
+const db::Statement kOnline{
+    "ws.online",
+    "SELECT EXISTS (SELECT 1 FROM ws_presence p JOIN ws_instances i ON i.id = p.instance_id "
+    "WHERE p.user_id = $1 AND i.heartbeat_at > now() - make_interval(secs => $2))"};
 
 using Series = std::vector<std::pair<metrics::Labels, double>>;
 
@@ -25,7 +32,7 @@ TopicsOptions topics_options(const Config& c) {
 LiveHub::LiveHub(const Config& config, db::Pool& db, metrics::Registry& metrics)
     : config_(config), db_(db), instance_id_(random_hex(8)), topics_(topics_options(config)) {
   // The personal topic of send_to_user: only its owner may (re)subscribe, e.g. to recover.
-  register_topic("user", [](const http::AuthUser& user, const std::string& id) { return id == std::to_string(user.id); });
+  register_topic("user", [](const auth::AuthUser& user, const std::string& id) { return id == std::to_string(user.id); });
 
   auto value = [](const auto& v) { return [&v] { return Series{{{}, double(v.load())}}; }; };
   metrics.gauge_callback("reelhub_ws_connections", [this] {
@@ -106,7 +113,7 @@ bool LiveHub::is_online(std::int64_t user_id) const {
   try {
     const int stale_after = 3 * config_.ws_heartbeat_seconds;
     return db_.transact([&](pqxx::work& tx) {
-      return tx.exec_params1(Fanout::online_query(), user_id, stale_after)[0].as<bool>();
+      return tx.exec_prepared1(kOnline.name(), user_id, stale_after)[0].as<bool>();
     });
   } catch (const std::exception& e) {
     // Unknown counts as offline: the caller then stores a notification, which is never wrong.
@@ -115,7 +122,7 @@ bool LiveHub::is_online(std::int64_t user_id) const {
   }
 }
 
-void LiveHub::check_access(const http::AuthUser& user, const std::string& topic) const {
+void LiveHub::check_access(const auth::AuthUser& user, const std::string& topic) const {
   const TopicName name = parse_topic(topic);
   AccessCheck check;
   {

@@ -1,4 +1,4 @@
-#include "ws/session.hpp"
+#include "reelhub/ws/session.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -11,6 +11,7 @@
 #include <set>
 
 #include "reelhub/auth/tokens.hpp"
+#include "reelhub/core/blocking.hpp"
 #include "reelhub/core/error.hpp"
 #include "reelhub/ws/live_hub.hpp"
 #include "reelhub/ws/protocol.hpp"
@@ -76,7 +77,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   bool closing_ = false;  // no more frames are queued
 
   // Strand only.
-  std::optional<http::AuthUser> user_;
+  std::optional<auth::AuthUser> user_;
   std::atomic<std::int64_t> user_id_{0};
   std::set<std::string> topics_;
   asio::steady_timer ping_timer_, auth_timer_, close_timer_;
@@ -169,7 +170,7 @@ asio::awaitable<void> Session::handle(std::string text) {
     if (!user_) start_close(CloseCode::unauthorized, e.what());
     else reply(error_frame(e, id));
   } catch (const pqxx::broken_connection&) {
-    reply(error_frame(ApiError(ErrorCode::unavailable, "Database unavailable").with_retry_after(1), id));
+    reply(error_frame(database_unavailable(), id));
   } catch (const std::exception& e) {
     spdlog::error("ws: user {} request failed: {}", user_id(), e.what());
     reply(error_frame(ApiError(ErrorCode::internal, "Internal server error"), id));
@@ -177,7 +178,7 @@ asio::awaitable<void> Session::handle(std::string text) {
 }
 
 void Session::authenticate(const std::string& token, const nlohmann::json& id) {
-  http::AuthUser user;
+  auth::AuthUser user;
   try {
     user = tokens_.verify(token);
   } catch (const ApiError&) {
@@ -195,7 +196,7 @@ void Session::authenticate(const std::string& token, const nlohmann::json& id) {
     reply(reply_frame("authenticated",
                       {{"user_id", user.id},
                        {"username", user.username},
-                       {"role", http::role_name(user.role)},
+                       {"role", auth::role_name(user.role)},
                        {"topic", topic},
                        {"offset", s.position.offset},
                        {"epoch", s.position.epoch}},
@@ -209,20 +210,9 @@ asio::awaitable<void> Session::subscribe(ClientRequest request, nlohmann::json i
     throw ApiError(ErrorCode::bad_request, "At most " + std::to_string(limit) + " subscriptions per connection");
   // The family's check may query PostgreSQL: run it on the worker pool, never on this io thread,
   // and give up like a blocking HTTP route when the pool is too busy to start it in time.
-  // Captures by reference only: this frame outlives the call, and GCC 12 double-destroys a
-  // co_spawn lambda's by-value captures when it throws.
-  const http::AuthUser user = *user_;
-  const auto queued = std::chrono::steady_clock::now();
-  const auto wait_limit = std::chrono::milliseconds(hub_.config().db_wait_ms);
-  co_await asio::co_spawn(
-      workers_,
-      [&]() -> asio::awaitable<void> {
-        if (std::chrono::steady_clock::now() - queued > wait_limit)
-          throw ApiError(ErrorCode::unavailable, "Server is busy, try again").with_retry_after(1);
-        hub_.check_access(user, request.topic);
-        co_return;
-      },
-      asio::use_awaitable);
+  const auth::AuthUser user = *user_;
+  auto check = [&] { hub_.check_access(user, request.topic); };
+  co_await run_blocking(workers_, std::chrono::milliseconds(hub_.config().db_wait_ms), check);
   if (close_started_) co_return;
   topics_.insert(request.topic);
   hub_.subscribe(request.topic, shared_from_this(), request.since, [&](const Subscription& s) {
@@ -366,11 +356,9 @@ void Session::finish() {
 
 asio::awaitable<void> serve_websocket(LiveHub& hub, const auth::TokenSigner& tokens, asio::any_io_executor workers,
                                       beast::tcp_stream stream, bhttp::request<bhttp::string_body> upgrade,
-                                      http::Request req) {
-  auto token = req.query_param("access_token");
-  req = {};  // like the upgrade request, not kept for the life of the connection
+                                      std::optional<std::string> access_token) {
   auto session = std::make_shared<Session>(hub, tokens, std::move(workers), std::move(stream));
-  co_await session->run(std::move(upgrade), std::move(token));
+  co_await session->run(std::move(upgrade), std::move(access_token));
 }
 
 }  // namespace reelhub::ws

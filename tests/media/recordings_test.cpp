@@ -146,7 +146,7 @@ class RecordingServiceTest : public ::testing::Test {
 
   void SetUp() override {
     const std::string name = "rec_" + random_hex(5);
-    user_ = accounts_.create({name, name + "@example.com", "not-a-real-hash", http::Role::streamer});
+    user_ = accounts_.create({name, name + "@example.com", "not-a-real-hash", auth::Role::streamer});
   }
 
   std::unique_ptr<RecordingService> make_service(RecordingOptions options = {}) {
@@ -325,24 +325,6 @@ TEST_F(RecordingServiceTest, LiveSegmentsAreKeptForTheRetentionThenSwept) {
   ASSERT_EQ(wait_done(*service, id).status, "ready");
   EXPECT_TRUE(std::filesystem::exists(live_dir(id))) << "kept right after the recording is ready";
   EXPECT_TRUE(eventually([&] { return !std::filesystem::exists(live_dir(id)); })) << "swept after the retention";
-}
-
-/// Nice values of this process's threads named `name`.
-std::vector<int> thread_nice_values(const std::string& name) {
-  std::vector<int> out;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    const std::string stat = read_file(task.path() / "stat");  // pid (comm) state ... nice is field 19
-    const auto open = stat.find('('), close = stat.rfind(')');
-    if (open == std::string::npos || close == std::string::npos || stat.substr(open + 1, close - open - 1) != name) {
-      continue;
-    }
-    std::istringstream fields(stat.substr(close + 2));
-    std::string field;
-    for (int i = 3; i <= 19 && fields >> field; ++i) {
-      if (i == 19) out.push_back(std::stoi(field));
-    }
-  }
-  return out;
 }
 
 TEST_F(RecordingServiceTest, WorkersRunBelowLiveIngestInCpuPriority) {

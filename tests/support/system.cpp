@@ -10,6 +10,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <random>
 #include <stdexcept>
 #include <system_error>
@@ -135,6 +138,24 @@ std::vector<std::string> as_user(const std::string& user, std::vector<std::strin
   if (::geteuid() != 0) return argv;
   std::vector<std::string> out = {"runuser", "-u", user, "--"};
   out.insert(out.end(), argv.begin(), argv.end());
+  return out;
+}
+
+std::vector<int> thread_nice_values(const std::string& name) {
+  std::vector<int> out;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(task.path() / "stat");
+    const std::string stat{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    const auto open = stat.find('('), close = stat.rfind(')');  // pid (comm) state ... nice is field 19
+    if (open == std::string::npos || close == std::string::npos || stat.substr(open + 1, close - open - 1) != name) {
+      continue;
+    }
+    std::istringstream fields(stat.substr(close + 2));
+    std::string field;
+    for (int i = 3; i <= 19 && fields >> field; ++i) {
+      if (i == 19) out.push_back(std::stoi(field));
+    }
+  }
   return out;
 }
 

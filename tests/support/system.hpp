@@ -44,4 +44,7 @@ std::string run_command(const std::vector<std::string>& argv);
 /// (PostgreSQL refuses to run as root).
 std::vector<std::string> as_user(const std::string& user, std::vector<std::string> argv);
 
+/// Nice values of this process's threads named `name` (from /proc/self/task/*/stat).
+std::vector<int> thread_nice_values(const std::string& name);
+
 }  // namespace reelhub::testing

@@ -26,11 +26,11 @@ class AuthServiceTest : public ::testing::Test {
   /// Registers a fresh viewer; names are random so tests do not depend on one another.
   users::Account register_viewer() {
     const auto name = "u_" + random_hex(6);
-    return service_.register_user({name, name + "@example.com", kPassword, http::Role::viewer});
+    return service_.register_user({name, name + "@example.com", kPassword, auth::Role::viewer});
   }
 
   /// The caller as the HTTP layer would see it after verifying the access token.
-  http::AuthUser caller(const IssuedTokens& tokens) const { return signer_.verify(tokens.access_token); }
+  auth::AuthUser caller(const IssuedTokens& tokens) const { return signer_.verify(tokens.access_token); }
 
   static void expect_unauthorized(const std::function<void()>& fn) {
     try {
@@ -51,7 +51,7 @@ class AuthServiceTest : public ::testing::Test {
 TEST_F(AuthServiceTest, RegisterThenLoginByEmailOrUsername) {
   const auto account = register_viewer();
   EXPECT_GT(account.id, 0);
-  EXPECT_EQ(account.role, http::Role::viewer);
+  EXPECT_EQ(account.role, auth::Role::viewer);
   EXPECT_TRUE(account.is_active);
   EXPECT_NE(account.password_hash, kPassword);
 
@@ -72,14 +72,14 @@ TEST_F(AuthServiceTest, RegisterThenLoginByEmailOrUsername) {
 TEST_F(AuthServiceTest, RegisterRefusesAdminAndDuplicates) {
   const auto name = "u_" + random_hex(6);
   try {
-    service_.register_user({name, name + "@example.com", kPassword, http::Role::admin});
+    service_.register_user({name, name + "@example.com", kPassword, auth::Role::admin});
     ADD_FAILURE() << "admin self-registration accepted";
   } catch (const ApiError& e) {
     EXPECT_EQ(e.code(), ErrorCode::forbidden);
   }
   const auto account = register_viewer();
   try {
-    service_.register_user({"u_" + random_hex(6), account.email, kPassword, http::Role::viewer});
+    service_.register_user({"u_" + random_hex(6), account.email, kPassword, auth::Role::viewer});
     ADD_FAILURE() << "duplicate e-mail accepted";
   } catch (const ApiError& e) {
     EXPECT_EQ(e.code(), ErrorCode::conflict);

@@ -34,13 +34,13 @@ class ChatServiceTest : public ::testing::Test {
   static void SetUpTestSuite() { database_ = std::make_unique<reelhub::testing::TestDatabase>(); }
   static void TearDownTestSuite() { database_.reset(); }
 
-  http::AuthUser make_user(const std::string& prefix = "u") {
+  auth::AuthUser make_user(const std::string& prefix = "u") {
     const std::string name = prefix + "_" + random_hex(5);
-    const auto account = accounts_.create({name, name + "@example.com", "not-a-real-hash", http::Role::viewer});
-    return http::AuthUser{account.id, account.username, account.role, "session"};
+    const auto account = accounts_.create({name, name + "@example.com", "not-a-real-hash", auth::Role::viewer});
+    return auth::AuthUser{account.id, account.username, account.role, "session"};
   }
 
-  Chat direct(const http::AuthUser& a, const http::AuthUser& b) {
+  Chat direct(const auth::AuthUser& a, const auth::AuthUser& b) {
     return service_.create(a, {.type = ChatType::direct, .member_ids = {b.id}}).chat;
   }
 
@@ -267,7 +267,7 @@ TEST_F(ChatServiceTest, HistoryPagesBackwardsAndReplaysForwards) {
 
 TEST_F(ChatServiceTest, ConcurrentSendsGetGaplessSeqsInCommitOrder) {
   const auto owner = make_user("owner");
-  std::vector<http::AuthUser> writers;
+  std::vector<auth::AuthUser> writers;
   std::vector<std::int64_t> ids;
   for (int i = 0; i < 4; ++i) {
     writers.push_back(make_user("w"));

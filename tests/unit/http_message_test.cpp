@@ -12,6 +12,11 @@
 #include "reelhub/http/message.hpp"
 
 namespace reelhub::http {
+
+using auth::AuthUser;
+using auth::Role;
+using auth::parse_role;
+using auth::role_name;
 namespace {
 
 namespace fs = std::filesystem;

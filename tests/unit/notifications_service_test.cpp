@@ -28,10 +28,10 @@ class NotificationServiceTest : public ::testing::Test {
   static void SetUpTestSuite() { database_ = std::make_unique<reelhub::testing::TestDatabase>(); }
   static void TearDownTestSuite() { database_.reset(); }
 
-  http::AuthUser make_user(const std::string& prefix = "u") {
+  auth::AuthUser make_user(const std::string& prefix = "u") {
     const std::string name = prefix + "_" + random_hex(5);
-    const auto account = accounts_.create({name, name + "@example.com", "not-a-real-hash", http::Role::viewer});
-    return http::AuthUser{account.id, account.username, account.role, "session"};
+    const auto account = accounts_.create({name, name + "@example.com", "not-a-real-hash", auth::Role::viewer});
+    return auth::AuthUser{account.id, account.username, account.role, "session"};
   }
 
   static void expect_error(ErrorCode code, const std::function<void()>& fn, const std::string& what) {
@@ -43,7 +43,7 @@ class NotificationServiceTest : public ::testing::Test {
     }
   }
 
-  static std::string user_topic(const http::AuthUser& user) { return "user:" + std::to_string(user.id); }
+  static std::string user_topic(const auth::AuthUser& user) { return "user:" + std::to_string(user.id); }
 
   static inline std::unique_ptr<reelhub::testing::TestDatabase> database_;
   metrics::Registry metrics_;

@@ -14,10 +14,13 @@
 #include "reelhub/core/error.hpp"
 #include "reelhub/http/rate_limit.hpp"
 #include "reelhub/http/router.hpp"
-#include "reelhub/http/server.hpp"
+#include "reelhub/http/pipeline.hpp"
 #include "reelhub/metrics/registry.hpp"
 
 namespace reelhub::http {
+
+using auth::AuthUser;
+using auth::Role;
 namespace {
 
 using nlohmann::json;
@@ -495,12 +498,18 @@ TEST_F(PipelineTest, ErrorStatusesAreCounted) {
 TEST_F(PipelineTest, BodyLimitPerRoute) {
   config_.body_limit_bytes = 4096;
   Pipeline pipeline(config_, router_, limiter_, tokens_, metrics_);
-  EXPECT_EQ(pipeline.body_limit_for("POST", "/videos"), std::size_t{5 << 20});
-  EXPECT_EQ(pipeline.body_limit_for("POST", "/videos?draft=1"), std::size_t{5 << 20});
-  EXPECT_EQ(pipeline.body_limit_for("POST", "/auth/login"), 4096u);
-  EXPECT_EQ(pipeline.body_limit_for("PUT", "/videos"), 4096u);
-  EXPECT_EQ(pipeline.body_limit_for("POST", "/nowhere"), 4096u);
-  EXPECT_EQ(pipeline.body_limit_for("POST", "not a target"), 4096u);
+  const auto limit_for = [&](const std::string& method, const std::string& target) {
+    Request req;
+    req.method = method;
+    req.target = target;
+    return pipeline.body_policy(pipeline.route(req)).limit;
+  };
+  EXPECT_EQ(limit_for("POST", "/videos"), std::size_t{5 << 20});
+  EXPECT_EQ(limit_for("POST", "/videos?draft=1"), std::size_t{5 << 20});
+  EXPECT_EQ(limit_for("POST", "/auth/login"), 4096u);
+  EXPECT_EQ(limit_for("PUT", "/videos"), 4096u);
+  EXPECT_EQ(limit_for("POST", "/nowhere"), 4096u);
+  EXPECT_EQ(limit_for("POST", "not a target"), 4096u);
 }
 
 }  // namespace

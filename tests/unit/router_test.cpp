@@ -9,6 +9,8 @@
 #include "reelhub/http/router.hpp"
 
 namespace reelhub::http {
+
+using auth::Role;
 namespace {
 
 using Segments = std::vector<std::string>;

@@ -26,7 +26,7 @@ constexpr int kLeeway = 30;
 const Clock::time_point kT0{seconds{1'700'000'000}};
 const std::int64_t kT0s = 1'700'000'000;
 
-const http::AuthUser kAlice{42, "alice", http::Role::streamer, "0b5a7f3e-8c1d-4f6a-9e2b-3c4d5e6f7a8b"};
+const auth::AuthUser kAlice{42, "alice", auth::Role::streamer, "0b5a7f3e-8c1d-4f6a-9e2b-3c4d5e6f7a8b"};
 
 std::string b64url(const std::string& raw) {
   const auto variant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;

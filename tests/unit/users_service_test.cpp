@@ -27,10 +27,10 @@ class UsersServiceTest : public ::testing::Test {
   static void TearDownTestSuite() { database_.reset(); }
 
   /// A new account (random name, so tests are independent) and the caller it would be.
-  http::AuthUser make_user(const std::string& prefix = "u", http::Role role = http::Role::viewer) {
+  auth::AuthUser make_user(const std::string& prefix = "u", auth::Role role = auth::Role::viewer) {
     const std::string name = prefix + "_" + random_hex(5);
     const Account account = accounts_.create({name, name + "@Example.com", "not-a-real-hash", role});
-    return http::AuthUser{account.id, account.username, account.role, "session"};
+    return auth::AuthUser{account.id, account.username, account.role, "session"};
   }
 
   static void expect_error(ErrorCode code, const std::function<void()>& fn, const std::string& what) {
@@ -215,14 +215,14 @@ TEST_F(UsersServiceTest, AccountsFindByLoginAndRefuseDuplicates) {
   EXPECT_FALSE(accounts_.find_by_id(987654321));
 
   try {
-    accounts_.create({"fresh_" + random_hex(4), email, "h", http::Role::viewer});
+    accounts_.create({"fresh_" + random_hex(4), email, "h", auth::Role::viewer});
     ADD_FAILURE() << "duplicate e-mail accepted";
   } catch (const ApiError& e) {
     EXPECT_EQ(e.code(), ErrorCode::conflict);
     EXPECT_TRUE(e.details().count("email"));
   }
   try {
-    accounts_.create({user.username, "fresh_" + random_hex(4) + "@example.com", "h", http::Role::viewer});
+    accounts_.create({user.username, "fresh_" + random_hex(4) + "@example.com", "h", auth::Role::viewer});
     ADD_FAILURE() << "duplicate username accepted";
   } catch (const ApiError& e) {
     EXPECT_EQ(e.code(), ErrorCode::conflict);
@@ -237,7 +237,7 @@ TEST_F(UsersServiceTest, AccountsFindByLoginAndRefuseDuplicates) {
 
 TEST_F(UsersServiceTest, AdminListShowsEverythingToAdminsOnly) {
   const auto viewer = make_user("viewer");
-  const auto admin = make_user("admin", http::Role::admin);
+  const auto admin = make_user("admin", auth::Role::admin);
   const auto gone = make_user("gone");
   database_->exec("UPDATE users SET is_active = false WHERE id = " + std::to_string(gone.id));
 

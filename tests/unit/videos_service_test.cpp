@@ -21,6 +21,7 @@
 #include "reelhub/core/config.hpp"
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/random.hpp"
+#include "reelhub/db/statements.hpp"
 #include "reelhub/metrics/registry.hpp"
 #include "system.hpp"
 #include "test_database.hpp"
@@ -36,10 +37,10 @@ class VideoServiceTest : public ::testing::Test {
   static void SetUpTestSuite() { database_ = std::make_unique<reelhub::testing::TestDatabase>(); }
   static void TearDownTestSuite() { database_.reset(); }
 
-  http::AuthUser make_user() {
+  auth::AuthUser make_user() {
     const std::string name = "v_" + random_hex(5);
-    const auto account = accounts_.create({name, name + "@example.com", "not-a-real-hash", http::Role::viewer});
-    return http::AuthUser{account.id, account.username, account.role, "session"};
+    const auto account = accounts_.create({name, name + "@example.com", "not-a-real-hash", auth::Role::viewer});
+    return auth::AuthUser{account.id, account.username, account.role, "session"};
   }
 
   /// A one-second clip from ffmpeg's test source, as an upload's file part would be on disk.
@@ -120,9 +121,13 @@ TEST_F(VideoServiceTest, ConcurrentClaimsNeverTakeTheSameJob) {
   const auto insert = [&] {
     return pool_.transact([&](pqxx::work& tx) { return repo::insert_video(tx, owner.id, "job", "", 1, 2, 2); });
   };
+  // Uploads of earlier tests wait in the queue too, and older ones are claimed first.
+  pool_.transact([](pqxx::work& tx) { tx.exec0("UPDATE videos SET status = 'failed' WHERE status = 'processing'"); });
   const std::string a = insert(), b = insert();
   // Two workers claim at once: the first holds its row locked, the second skips it.
   pqxx::connection c1(database_->url()), c2(database_->url());
+  db::define_statements(c1);  // the repo runs named statements, as on the pool's connections
+  db::define_statements(c2);
   pqxx::work t1(c1), t2(c2);
   const auto first = repo::claim_job(t1, "w1", 60);
   const auto second = repo::claim_job(t2, "w2", 60);

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "reelhub/http/message.hpp"
+#include "reelhub/auth/identity.hpp"
 
 namespace reelhub::auth {
 
@@ -15,13 +15,13 @@ class TokenSigner {
   TokenSigner(std::string secret, int ttl_seconds, int leeway_seconds);
 
   /// Signs {sub, username, role, sid, iat, exp, iss}.
-  std::string issue(const http::AuthUser& user) const;
+  std::string issue(const AuthUser& user) const;
   int ttl_seconds() const { return ttl_seconds_; }
   /// Verifies signature, alg == HS256, iss, exp/iat/nbf with leeway. Throws ApiError(unauthorized).
-  http::AuthUser verify(const std::string& token) const;
+  AuthUser verify(const std::string& token) const;
   /// Same as verify() at a chosen "now" (tests of expiry and skew).
-  http::AuthUser verify_at(const std::string& token, std::chrono::system_clock::time_point now) const;
-  std::string issue_at(const http::AuthUser& user, std::chrono::system_clock::time_point now) const;
+  AuthUser verify_at(const std::string& token, std::chrono::system_clock::time_point now) const;
+  std::string issue_at(const AuthUser& user, std::chrono::system_clock::time_point now) const;
 
  private:
   std::string secret_;

@@ -49,6 +49,11 @@ class ApiError : public std::runtime_error {
   int retry_after_ = 0;
 };
 
+/// 503 for a database that is unreachable or dropped the connection: retry shortly.
+ApiError database_unavailable();
+/// 503 for blocking work that found no free worker in time: retry shortly.
+ApiError server_busy();
+
 int http_status(ErrorCode code);
 /// The `error` field of the body: the reason phrase ("Not Found", "Validation Failed", ...).
 const char* error_title(ErrorCode code);

@@ -1,7 +1,8 @@
 #pragma once
 // A bounded pool of libpqxx connections. libpqxx blocks, so the pool is used only from worker
 // threads (never io threads). Connections are opened lazily and replaced when they break, so the
-// server recovers by itself when PostgreSQL comes back.
+// server recovers by itself when PostgreSQL comes back. Each connection knows every registered
+// db::Statement (statements.hpp) and prepares it on first use.
 
 #include <chrono>
 #include <condition_variable>

@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "reelhub/auth/identity.hpp"
+
 namespace reelhub {
 class ApiError;
 }
@@ -22,18 +24,6 @@ struct HeaderLess {
   bool operator()(std::string_view a, std::string_view b) const;
 };
 using Headers = std::map<std::string, std::string, HeaderLess>;
-
-enum class Role { viewer = 0, streamer = 1, admin = 2 };
-const char* role_name(Role r);
-std::optional<Role> parse_role(std::string_view s);
-
-/// The authenticated caller, taken from a verified access token.
-struct AuthUser {
-  std::int64_t id = 0;
-  std::string username;
-  Role role = Role::viewer;
-  std::string session_id;  // refresh-token family the access token was issued for
-};
 
 struct Request {
   std::string method;  // upper case, e.g. "GET"
@@ -49,7 +39,7 @@ struct Request {
   std::filesystem::path body_file;
   std::string remote_ip;
   std::string request_id;
-  std::optional<AuthUser> user;
+  std::optional<auth::AuthUser> user;
 
   std::string header(const std::string& name) const;
   std::optional<std::string> query_param(const std::string& name) const;
@@ -58,7 +48,7 @@ struct Request {
   /// Parses the body as a JSON object; throws ApiError(bad_request) when malformed or not an object.
   nlohmann::json json_body() const;
   /// The authenticated user; throws ApiError(unauthorized) when absent.
-  const AuthUser& auth() const;
+  const auth::AuthUser& auth() const;
 };
 
 /// A byte range of a file sent as the body (HLS segments, recordings, avatars).

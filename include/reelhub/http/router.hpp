@@ -18,7 +18,7 @@ enum class Access { public_, optional_user, user };
 
 struct RouteOptions {
   Access access = Access::public_;
-  Role min_role = Role::viewer;         // checked when access == user
+  auth::Role min_role = auth::Role::viewer;        // checked when access == user
   std::string rate_policy = "general";  // "" = not rate limited (media, health)
   std::size_t body_limit = 0;           // 0 = server default
   bool blocking = true;   // runs on the worker pool (DB, hashing); false = inline on the io thread

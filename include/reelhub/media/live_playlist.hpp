@@ -7,6 +7,7 @@
 // blocking playlist reload (`_HLS_msn`) would wait on. Neither needs the window to change shape.
 
 #include <chrono>
+#include <filesystem>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -38,9 +39,13 @@ struct PlaylistView {
 
 std::string render_playlist(const PlaylistView& view);
 
-/// n of a live segment's file name "segment_<n>.ts" (decimal, no sign); nullopt for any other
-/// name. The one parser of the names render_playlist lists (HLS requests, files on disk).
+/// n of a segment's file name "segment_<n>.ts" (decimal, no sign); nullopt for any other name.
+/// The one parser of the names render_playlist lists (HLS requests, files on disk).
 std::optional<std::int64_t> segment_number(std::string_view file_name);
+/// "segment_<n>.ts": the name of live segment n in playlists and on disk.
+std::string segment_file_name(std::uint64_t n);
+/// Where a live stream's segments are written: <media_root>/live/<stream_id>.
+std::filesystem::path live_dir(const std::filesystem::path& media_root, std::string_view stream_id);
 
 class LivePlaylist {
  public:

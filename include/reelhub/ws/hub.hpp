@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "reelhub/http/message.hpp"
+#include "reelhub/auth/identity.hpp"
 
 namespace reelhub::ws {
 
@@ -33,7 +33,7 @@ struct StreamPosition {
 };
 
 /// May `user` subscribe to topic `<family>:<id>`? Runs on a worker thread; may query the database.
-using AccessCheck = std::function<bool(const http::AuthUser& user, const std::string& id)>;
+using AccessCheck = std::function<bool(const auth::AuthUser& user, const std::string& id)>;
 
 /// Result of a subscribe: when `recovered` is true, `missed` holds every event after the given
 /// position, oldest first; when false the client must reload the topic's state over REST.

@@ -59,7 +59,7 @@ class LiveHub final : public Hub {
   // For WebSocket sessions
   /// Throws ApiError: 400 malformed topic, 404 unknown family, 403 refused. May block (DB): call it
   /// on a worker thread.
-  void check_access(const http::AuthUser& user, const std::string& topic) const;
+  void check_access(const auth::AuthUser& user, const std::string& topic) const;
   void subscribe(const std::string& topic, const std::shared_ptr<Subscriber>& subscriber,
                  const std::optional<StreamPosition>& since, const std::function<void(const Subscription&)>& deliver) {
     topics_.subscribe(topic, subscriber, since, deliver);

@@ -3,22 +3,23 @@
 #include <string_view>
 
 #include "reelhub/core/validation.hpp"
+#include "reelhub/db/statements.hpp"
 
 namespace reelhub::auth {
 namespace {
 
-constexpr const char* kInsertSession = R"sql(
+const db::Statement kInsertSession{"auth.insert_session", R"sql(
 INSERT INTO auth_sessions (user_id) VALUES ($1) RETURNING id::text
-)sql";
+)sql"};
 
-constexpr const char* kInsertToken = R"sql(
+const db::Statement kInsertToken{"auth.insert_token", R"sql(
 INSERT INTO refresh_tokens (token_hash, session_id, expires_at)
 VALUES ($1, $2::uuid, now() + $3::int * interval '1 second')
-)sql";
+)sql"};
 
 // One statement claims the presented token and stores its successor: two concurrent refreshes
 // with the same token cannot both succeed, because only one UPDATE finds used_at still NULL.
-constexpr const char* kRotateToken = R"sql(
+const db::Statement kRotateToken{"auth.rotate_token", R"sql(
 WITH claimed AS (
   UPDATE refresh_tokens t SET used_at = now()
   FROM auth_sessions s
@@ -30,47 +31,47 @@ WITH claimed AS (
   SELECT $2, session_id, id, now() + $3::int * interval '1 second' FROM claimed
 )
 SELECT session_id::text, user_id FROM claimed
-)sql";
+)sql"};
 
 // Why a token did not rotate. A revoked session wins over "used", so replaying a token of a
 // session that was already shut down is not reported as fresh reuse.
-constexpr const char* kInspectToken = R"sql(
+const db::Statement kInspectToken{"auth.inspect_token", R"sql(
 SELECT t.session_id::text, s.user_id, s.revoked_at IS NOT NULL, t.used_at IS NOT NULL
 FROM refresh_tokens t JOIN auth_sessions s ON s.id = t.session_id
 WHERE t.token_hash = $1
-)sql";
+)sql"};
 
-constexpr const char* kRevokeSession = R"sql(
+const db::Statement kRevokeSession{"auth.revoke_session", R"sql(
 UPDATE auth_sessions SET revoked_at = now()
 WHERE id = $1::uuid AND user_id = $2 AND revoked_at IS NULL
-)sql";
+)sql"};
 
-constexpr const char* kRevokeSessionOfToken = R"sql(
+const db::Statement kRevokeSessionOfToken{"auth.revoke_session_of_token", R"sql(
 UPDATE auth_sessions s SET revoked_at = now()
 FROM refresh_tokens t
 WHERE t.token_hash = $1 AND s.id = t.session_id AND s.user_id = $2 AND s.revoked_at IS NULL
-)sql";
+)sql"};
 
-constexpr const char* kSessionLive = R"sql(
+const db::Statement kSessionLive{"auth.session_live", R"sql(
 SELECT 1 FROM auth_sessions WHERE id = $1::uuid AND user_id = $2 AND revoked_at IS NULL
-)sql";
+)sql"};
 }  // namespace
 
 std::string SessionRepo::create(std::int64_t user_id, const std::string& token_hash, int ttl_seconds) {
   return db_.transact([&](pqxx::work& tx) {
-    auto session_id = tx.exec_params1(kInsertSession, user_id)[0].as<std::string>();
-    tx.exec_params0(kInsertToken, token_hash, session_id, ttl_seconds);
+    auto session_id = tx.exec_prepared1(kInsertSession.name(), user_id)[0].as<std::string>();
+    tx.exec_prepared0(kInsertToken.name(), token_hash, session_id, ttl_seconds);
     return session_id;
   });
 }
 
 Rotation SessionRepo::rotate(const std::string& token_hash, const std::string& next_hash, int ttl_seconds) {
   return db_.transact([&](pqxx::work& tx) {
-    const auto claimed = tx.exec_params(kRotateToken, token_hash, next_hash, ttl_seconds);
+    const auto claimed = tx.exec_prepared(kRotateToken.name(), token_hash, next_hash, ttl_seconds);
     if (!claimed.empty()) {
       return Rotation{RotationOutcome::rotated, claimed[0][0].as<std::string>(), claimed[0][1].as<std::int64_t>()};
     }
-    const auto found = tx.exec_params(kInspectToken, token_hash);
+    const auto found = tx.exec_prepared(kInspectToken.name(), token_hash);
     if (found.empty()) return Rotation{};
     const auto& row = found[0];
     // now() is fixed for the transaction and used/revoked only ever turn true, so a token that
@@ -87,19 +88,20 @@ Rotation SessionRepo::rotate(const std::string& token_hash, const std::string& n
 bool SessionRepo::revoke(const std::string& session_id, std::int64_t user_id) {
   if (!is_valid_uuid(session_id)) return false;
   return db_.transact([&](pqxx::work& tx) {
-    return tx.exec_params(kRevokeSession, session_id, user_id).affected_rows() > 0;
+    return tx.exec_prepared(kRevokeSession.name(), session_id, user_id).affected_rows() > 0;
   });
 }
 
 bool SessionRepo::revoke_by_token(const std::string& token_hash, std::int64_t user_id) {
   return db_.transact([&](pqxx::work& tx) {
-    return tx.exec_params(kRevokeSessionOfToken, token_hash, user_id).affected_rows() > 0;
+    return tx.exec_prepared(kRevokeSessionOfToken.name(), token_hash, user_id).affected_rows() > 0;
   });
 }
 
 bool SessionRepo::is_live(const std::string& session_id, std::int64_t user_id) {
   if (!is_valid_uuid(session_id)) return false;
-  return db_.transact([&](pqxx::work& tx) { return !tx.exec_params(kSessionLive, session_id, user_id).empty(); });
+  return db_.transact(
+      [&](pqxx::work& tx) { return !tx.exec_prepared(kSessionLive.name(), session_id, user_id).empty(); });
 }
 
 }  // namespace reelhub::auth

@@ -13,28 +13,33 @@ using http::Access;
 using http::Request;
 using http::Response;
 
-Response register_account(AuthService& auth, Request& req);
-Response login(AuthService& auth, Request& req);
-Response refresh(AuthService& auth, Request& req);
-Response logout(AuthService& auth, Request& req);
-Response validate(AuthService& auth, Request& req);
+/// The auth endpoints, sharing the process's one service.
+class Handlers {
+ public:
+  explicit Handlers(AuthService& service) : service_(service) {}
 
-using AuthHandler = Response (*)(AuthService&, Request&);
+  Response register_account(Request& req);
+  Response login(Request& req);
+  Response refresh(Request& req);
+  Response logout(Request& req);
+  Response validate(Request& req);
 
-http::Handler with(const std::shared_ptr<AuthService>& service, AuthHandler handler) {
-  return [service, handler](Request& req) { return handler(*service, req); };
-}
+ private:
+  AuthService& service_;
+};
 
 }  // namespace
 
-void register_routes(App& app) {
-  auto service = std::make_shared<AuthService>(app.db, app.tokens, app.config.refresh_token_ttl_seconds);
-  auto& r = app.router;
-  r.add("POST", "/auth/register", with(service, register_account), {.rate_policy = "register"});
-  r.add("POST", "/auth/login", with(service, login), {.rate_policy = "login"});
-  r.add("POST", "/auth/refresh", with(service, refresh), {.rate_policy = "general"});
-  r.add("POST", "/auth/logout", with(service, logout), {.access = Access::user, .rate_policy = "general"});
-  r.add("GET", "/auth/validate", with(service, validate), {.access = Access::user, .rate_policy = "general"});
+void register_routes(const modules::Context& ctx, AuthService& service) {
+  auto bind = http::bind_members(std::make_shared<Handlers>(service));
+  const http::RouteOptions user{.access = Access::user, .rate_policy = "general"};
+
+  http::Router& r = ctx.router;
+  r.add("POST", "/auth/register", bind(&Handlers::register_account), {.rate_policy = "register"});
+  r.add("POST", "/auth/login", bind(&Handlers::login), {.rate_policy = "login"});
+  r.add("POST", "/auth/refresh", bind(&Handlers::refresh), {.rate_policy = "general"});
+  r.add("POST", "/auth/logout", bind(&Handlers::logout), user);
+  r.add("GET", "/auth/validate", bind(&Handlers::validate), user);
 }
 
 namespace {
@@ -43,7 +48,7 @@ constexpr std::size_t kMaxPassword = 1024;  // argon2 accepts more; this bounds 
 constexpr std::size_t kMaxRefreshToken = 512;
 
 nlohmann::json user_json(const users::Account& account) {
-  return {{"id", account.id}, {"username", account.username}, {"role", http::role_name(account.role)}};
+  return {{"id", account.id}, {"username", account.username}, {"role", auth::role_name(account.role)}};
 }
 
 nlohmann::json tokens_json(const IssuedTokens& tokens) {
@@ -53,7 +58,7 @@ nlohmann::json tokens_json(const IssuedTokens& tokens) {
           {"refresh_token", tokens.refresh_token}, {"user", std::move(user)}};
 }
 
-Response register_account(AuthService& auth, Request& req) {
+Response Handlers::register_account(Request& req) {
   const auto body = req.json_body();
   Validator v(body);
   Registration registration;
@@ -67,7 +72,7 @@ Response register_account(AuthService& auth, Request& req) {
   }
   registration.password = v.required_string("password", 8, kMaxPassword);
   if (const auto role = v.optional_string("role", 1, 32)) {
-    if (const auto parsed = http::parse_role(*role)) {
+    if (const auto parsed = auth::parse_role(*role)) {
       registration.role = *parsed;
     } else {
       v.fail("role", "must be one of: viewer, streamer");
@@ -75,7 +80,7 @@ Response register_account(AuthService& auth, Request& req) {
   }
   v.throw_if_failed();
 
-  const auto account = auth.register_user(registration);
+  const auto account = service_.register_user(registration);
   auto user = user_json(account);
   user["email"] = account.email;
   user["is_active"] = account.is_active;
@@ -83,7 +88,7 @@ Response register_account(AuthService& auth, Request& req) {
   return Response::json(201, {{"message", "User registered successfully"}, {"user", std::move(user)}});
 }
 
-Response login(AuthService& auth, Request& req) {
+Response Handlers::login(Request& req) {
   const auto body = req.json_body();
   Validator v(body);
   // Seed 002 logs in by e-mail; a username is accepted in its place.
@@ -91,18 +96,18 @@ Response login(AuthService& auth, Request& req) {
   const auto name = v.required_string(by_username ? "username" : "email", 1, 254);
   const auto password = v.required_string("password", 1, kMaxPassword);
   v.throw_if_failed();
-  return Response::json(200, tokens_json(auth.login(name, password)));
+  return Response::json(200, tokens_json(service_.login(name, password)));
 }
 
-Response refresh(AuthService& auth, Request& req) {
+Response Handlers::refresh(Request& req) {
   const auto body = req.json_body();
   Validator v(body);
   const auto token = v.required_string("refresh_token", 1, kMaxRefreshToken);
   v.throw_if_failed();
-  return Response::json(200, tokens_json(auth.refresh(token)));
+  return Response::json(200, tokens_json(service_.refresh(token)));
 }
 
-Response logout(AuthService& auth, Request& req) {
+Response Handlers::logout(Request& req) {
   // The body is optional: a client may also hand in its refresh token to end that session.
   std::optional<std::string> token;
   if (!req.body.empty()) {
@@ -111,12 +116,12 @@ Response logout(AuthService& auth, Request& req) {
     token = v.optional_string("refresh_token", 1, kMaxRefreshToken);
     v.throw_if_failed();
   }
-  auth.logout(req.auth(), token);
+  service_.logout(req.auth(), token);
   return Response::json(200, {{"message", "Logged out"}});
 }
 
-Response validate(AuthService& auth, Request& req) {
-  return Response::json(200, {{"valid", true}, {"user", user_json(auth.validate(req.auth()))}});
+Response Handlers::validate(Request& req) {
+  return Response::json(200, {{"valid", true}, {"user", user_json(service_.validate(req.auth()))}});
 }
 
 }  // namespace

@@ -27,7 +27,7 @@ AuthService::AuthService(db::Pool& db, const TokenSigner& tokens, int refresh_tt
     : accounts_(db), sessions_(db), tokens_(tokens), refresh_ttl_seconds_(refresh_ttl_seconds) {}
 
 users::Account AuthService::register_user(const Registration& registration) {
-  if (registration.role == http::Role::admin) {
+  if (registration.role == auth::Role::admin) {
     throw ApiError(ErrorCode::forbidden, "Admin accounts cannot be self-registered");
   }
   return accounts_.create(users::NewAccount{registration.username, registration.email,
@@ -72,12 +72,12 @@ IssuedTokens AuthService::refresh(const std::string& refresh_token) {
   return issue(*account, rotation.session_id, std::move(next_token));
 }
 
-void AuthService::logout(const http::AuthUser& caller, const std::optional<std::string>& refresh_token) {
+void AuthService::logout(const auth::AuthUser& caller, const std::optional<std::string>& refresh_token) {
   sessions_.revoke(caller.session_id, caller.id);
   if (refresh_token) sessions_.revoke_by_token(sha256_hex(*refresh_token), caller.id);
 }
 
-users::Account AuthService::validate(const http::AuthUser& caller) {
+users::Account AuthService::validate(const auth::AuthUser& caller) {
   if (!sessions_.is_live(caller.session_id, caller.id)) session_ended();
   auto account = accounts_.find_by_id(caller.id);
   if (!account || !account->is_active) session_ended();
@@ -86,7 +86,7 @@ users::Account AuthService::validate(const http::AuthUser& caller) {
 
 IssuedTokens AuthService::issue(const users::Account& account, const std::string& session_id,
                                 std::string refresh_token) const {
-  const http::AuthUser subject{account.id, account.username, account.role, session_id};
+  const auth::AuthUser subject{account.id, account.username, account.role, session_id};
   return IssuedTokens{tokens_.issue(subject), tokens_.ttl_seconds(), std::move(refresh_token), account};
 }
 

@@ -8,7 +8,7 @@
 #include "modules/users/accounts.hpp"
 #include "reelhub/auth/tokens.hpp"
 #include "reelhub/db/pool.hpp"
-#include "reelhub/http/message.hpp"
+#include "reelhub/auth/identity.hpp"
 
 namespace reelhub::auth {
 
@@ -16,7 +16,7 @@ struct Registration {
   std::string username;
   std::string email;
   std::string password;
-  http::Role role = http::Role::viewer;
+  auth::Role role = auth::Role::viewer;
 };
 
 /// What login and refresh hand back: a fresh access token, the session's current refresh token
@@ -40,9 +40,9 @@ class AuthService {
   /// Rotates the refresh token. Replaying a rotated-out token revokes its whole session (401).
   IssuedTokens refresh(const std::string& refresh_token);
   /// Ends the caller's session and, when given, the session of `refresh_token` (if also theirs).
-  void logout(const http::AuthUser& caller, const std::optional<std::string>& refresh_token);
+  void logout(const auth::AuthUser& caller, const std::optional<std::string>& refresh_token);
   /// The account behind a verified access token, while its session is live and the account active.
-  users::Account validate(const http::AuthUser& caller);
+  users::Account validate(const auth::AuthUser& caller);
 
  private:
   IssuedTokens issue(const users::Account& account, const std::string& session_id, std::string refresh_token) const;

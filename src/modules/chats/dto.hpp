@@ -3,7 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "service.hpp"
+#include "model.hpp"
 
 namespace reelhub::chats {
 

@@ -43,4 +43,21 @@ struct Chat {
   std::string position;          // keyset position in GET /chats, the next page's cursor
 };
 
+struct ChatPage {
+  std::vector<Chat> chats{};  // most recent activity first
+  std::optional<std::string> next_cursor{};
+};
+
+struct MessagePage {
+  std::vector<Message> messages{};  // newest first; oldest first for `after`
+  std::optional<std::string> next_cursor{};  // for the same parameter; nullopt on the last page
+};
+
+struct ReadReceipt {
+  std::string chat_id;
+  std::string message_id;
+  std::int64_t last_read_seq = 0;  // may be past the message when a later one was read already
+  std::int64_t unread_count = 0;
+};
+
 }  // namespace reelhub::chats

@@ -4,31 +4,33 @@
 #include <nlohmann/json.hpp>
 
 #include "reelhub/core/time.hpp"
+#include "reelhub/db/statements.hpp"
 
 namespace reelhub::chats::repo {
 namespace {
 
 // Id lists travel as one JSON array parameter (libpqxx 6 has no array parameters).
-constexpr const char* kAccess = R"sql(
+const db::Statement kAccess{"chats.access", R"sql(
 SELECT c.type, EXISTS (SELECT 1 FROM chat_members m WHERE m.chat_id = c.id AND m.user_id = $2)
 FROM chats c WHERE c.id = $1::uuid
-)sql";
+)sql"};
 
-constexpr const char* kMemberIds = "SELECT user_id FROM chat_members WHERE chat_id = $1::uuid ORDER BY user_id";
+const db::Statement kMemberIds{"chats.member_ids",
+                               "SELECT user_id FROM chat_members WHERE chat_id = $1::uuid ORDER BY user_id"};
 
-constexpr const char* kInsertDirect = R"sql(
+const db::Statement kInsertDirect{"chats.insert_direct", R"sql(
 INSERT INTO chats (type, created_by, direct_key) VALUES ('direct', $1, $2)
 ON CONFLICT (direct_key) DO NOTHING RETURNING id::text
-)sql";
-constexpr const char* kFindDirect = "SELECT id::text FROM chats WHERE direct_key = $1";
+)sql"};
+const db::Statement kFindDirect{"chats.find_direct", "SELECT id::text FROM chats WHERE direct_key = $1"};
 
-constexpr const char* kInsertGroup =
-    "INSERT INTO chats (type, title, created_by) VALUES ('group', $1, $2) RETURNING id::text";
+const db::Statement kInsertGroup{
+    "chats.insert_group", "INSERT INTO chats (type, title, created_by) VALUES ('group', $1, $2) RETURNING id::text"};
 
-constexpr const char* kInsertMembers = R"sql(
+const db::Statement kInsertMembers{"chats.insert_members", R"sql(
 INSERT INTO chat_members (chat_id, user_id)
 SELECT $1::uuid, jsonb_array_elements_text($2::jsonb)::bigint ON CONFLICT DO NOTHING
-)sql";
+)sql"};
 
 // Seqs run 1..last_seq without gaps (a rolled-back send rolls its number back too), so the
 // unread count is a subtraction rather than a count.
@@ -42,38 +44,42 @@ SELECT id::text, type, title, created_by, created_at, last_read_seq, last_seq - 
        activity_at, trunc(extract(epoch FROM activity_at) * 1000000)::bigint AS activity_us
 FROM mine)sql";
 
-const std::string kChatsPage = kMyChats + R"sql(
+const db::Statement kChatsPage{"chats.chats_page", kMyChats + R"sql(
 WHERE $2::bigint IS NULL OR (trunc(extract(epoch FROM activity_at) * 1000000)::bigint, id) < ($2, $3::uuid)
-ORDER BY activity_at DESC, id DESC LIMIT $4)sql";
+ORDER BY activity_at DESC, id DESC LIMIT $4)sql"};
 
-const std::string kChatOf = kMyChats + " WHERE id = $2::uuid";
+const db::Statement kChatOf{"chats.chat_of", kMyChats + " WHERE id = $2::uuid"};
 
-constexpr const char* kMembersOf = R"sql(
+const db::Statement kMembersOf{"chats.members_of", R"sql(
 SELECT chat_id::text, user_id FROM chat_members
 WHERE chat_id IN (SELECT jsonb_array_elements_text($1::jsonb)::uuid)
 ORDER BY chat_id, joined_at, user_id
-)sql";
+)sql"};
 
 constexpr const char* kMessageColumns = "m.id::text, m.chat_id::text, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at";
 
-const std::string kLastMessages = std::string("SELECT ") + kMessageColumns + R"sql(
+const db::Statement kLastMessages{"chats.last_messages", std::string("SELECT ") + kMessageColumns + R"sql(
 FROM chats c JOIN chat_messages m ON m.chat_id = c.id AND m.seq = c.last_seq
-WHERE c.id IN (SELECT jsonb_array_elements_text($1::jsonb)::uuid))sql";
+WHERE c.id IN (SELECT jsonb_array_elements_text($1::jsonb)::uuid))sql"};
 
-constexpr const char* kMessageSeq = "SELECT seq FROM chat_messages WHERE chat_id = $1::uuid AND id = $2::uuid";
+const db::Statement kMessageSeq{"chats.message_seq",
+                                "SELECT seq FROM chat_messages WHERE chat_id = $1::uuid AND id = $2::uuid"};
 
-const std::string kMessagesBefore = std::string("SELECT ") + kMessageColumns + R"sql( FROM chat_messages m
-WHERE m.chat_id = $1::uuid AND ($2::bigint IS NULL OR m.seq < $2) ORDER BY m.seq DESC LIMIT $3)sql";
+const db::Statement kMessagesBefore{"chats.messages_before",
+                                    std::string("SELECT ") + kMessageColumns + R"sql( FROM chat_messages m
+WHERE m.chat_id = $1::uuid AND ($2::bigint IS NULL OR m.seq < $2) ORDER BY m.seq DESC LIMIT $3)sql"};
 
-const std::string kMessagesAfter = std::string("SELECT ") + kMessageColumns + R"sql( FROM chat_messages m
-WHERE m.chat_id = $1::uuid AND m.seq > $2 ORDER BY m.seq LIMIT $3)sql";
+const db::Statement kMessagesAfter{"chats.messages_after",
+                                   std::string("SELECT ") + kMessageColumns + R"sql( FROM chat_messages m
+WHERE m.chat_id = $1::uuid AND m.seq > $2 ORDER BY m.seq LIMIT $3)sql"};
 
-constexpr const char* kLockChat = "SELECT 1 FROM chats WHERE id = $1::uuid FOR NO KEY UPDATE";
+const db::Statement kLockChat{"chats.lock_chat", "SELECT 1 FROM chats WHERE id = $1::uuid FOR NO KEY UPDATE"};
 
-const std::string kFindByClientMsgId = std::string("SELECT ") + kMessageColumns + R"sql( FROM chat_messages m
-WHERE m.chat_id = $1::uuid AND m.sender_id = $2 AND m.client_msg_id = $3)sql";
+const db::Statement kFindByClientMsgId{"chats.find_by_client_msg_id",
+                                       std::string("SELECT ") + kMessageColumns + R"sql( FROM chat_messages m
+WHERE m.chat_id = $1::uuid AND m.sender_id = $2 AND m.client_msg_id = $3)sql"};
 
-const std::string kInsertMessage = std::string(R"sql(
+const db::Statement kInsertMessage{"chats.insert_message", std::string(R"sql(
 WITH numbered AS (
   UPDATE chats SET last_seq = last_seq + 1, last_message_at = now() WHERE id = $1::uuid RETURNING last_seq
 ), read_own AS (
@@ -82,16 +88,16 @@ WITH numbered AS (
   INSERT INTO chat_messages (chat_id, seq, sender_id, client_msg_id, body)
   SELECT $1::uuid, last_seq, $2, $3, $4 FROM numbered RETURNING *
 )
-SELECT )sql") + kMessageColumns + " FROM m";
+SELECT )sql") + kMessageColumns + " FROM m"};
 
-constexpr const char* kAdvanceReadMarker = R"sql(
+const db::Statement kAdvanceReadMarker{"chats.advance_read_marker", R"sql(
 UPDATE chat_members SET last_read_seq = $3 WHERE chat_id = $1::uuid AND user_id = $2 AND last_read_seq < $3
-)sql";
+)sql"};
 
-constexpr const char* kReadState = R"sql(
+const db::Statement kReadState{"chats.read_state", R"sql(
 SELECT m.last_read_seq, c.last_seq - m.last_read_seq
 FROM chat_members m JOIN chats c ON c.id = m.chat_id WHERE m.chat_id = $1::uuid AND m.user_id = $2
-)sql";
+)sql"};
 
 std::string json_list(const auto& values) { return nlohmann::json(values).dump(); }
 
@@ -129,14 +135,14 @@ Chat chat_row(const pqxx::row& r) {
 }  // namespace
 
 std::optional<Access> access(pqxx::work& tx, const std::string& chat_id, std::int64_t user_id) {
-  const auto result = tx.exec_params(kAccess, chat_id, user_id);
+  const auto result = tx.exec_prepared(kAccess.name(), chat_id, user_id);
   if (result.empty()) return std::nullopt;
   return Access{parse_chat_type(result[0][0].as<std::string>()).value(), result[0][1].as<bool>()};
 }
 
 std::vector<std::int64_t> member_ids(pqxx::work& tx, const std::string& chat_id) {
   std::vector<std::int64_t> out;
-  for (const auto& r : tx.exec_params(kMemberIds, chat_id)) out.push_back(r[0].as<std::int64_t>());
+  for (const auto& r : tx.exec_prepared(kMemberIds.name(), chat_id)) out.push_back(r[0].as<std::int64_t>());
   return out;
 }
 
@@ -144,18 +150,18 @@ std::pair<std::string, bool> open_direct(pqxx::work& tx, std::int64_t creator_id
   const std::string key = std::to_string(std::min(creator_id, other_id)) + ":" + std::to_string(std::max(creator_id, other_id));
   // A concurrent insert of the same pair makes ON CONFLICT wait for it; once it commits, the
   // next statement (a new snapshot) finds its row.
-  if (const auto inserted = tx.exec_params(kInsertDirect, creator_id, key); !inserted.empty()) {
+  if (const auto inserted = tx.exec_prepared(kInsertDirect.name(), creator_id, key); !inserted.empty()) {
     const auto id = inserted[0][0].as<std::string>();
-    tx.exec_params0(kInsertMembers, id, json_list(std::vector<std::int64_t>{creator_id, other_id}));
+    tx.exec_prepared0(kInsertMembers.name(), id, json_list(std::vector<std::int64_t>{creator_id, other_id}));
     return {id, true};
   }
-  return {tx.exec_params1(kFindDirect, key)[0].as<std::string>(), false};
+  return {tx.exec_prepared1(kFindDirect.name(), key)[0].as<std::string>(), false};
 }
 
 std::string insert_group(pqxx::work& tx, std::int64_t creator_id, const std::optional<std::string>& title,
                          const std::vector<std::int64_t>& member_ids) {
-  const auto id = tx.exec_params1(kInsertGroup, title, creator_id)[0].as<std::string>();
-  tx.exec_params0(kInsertMembers, id, json_list(member_ids));
+  const auto id = tx.exec_prepared1(kInsertGroup.name(), title, creator_id)[0].as<std::string>();
+  tx.exec_prepared0(kInsertMembers.name(), id, json_list(member_ids));
   return id;
 }
 
@@ -167,7 +173,7 @@ std::vector<Chat> chats_of(pqxx::work& tx, std::int64_t user_id, const std::opti
     activity_us = after->activity_us;
     chat_id = after->chat_id;
   }
-  const auto result = tx.exec_params(kChatsPage, user_id, activity_us, chat_id, limit);
+  const auto result = tx.exec_prepared(kChatsPage.name(), user_id, activity_us, chat_id, limit);
   std::vector<Chat> out;
   out.reserve(result.size());
   for (const auto& r : result) out.push_back(chat_row(r));
@@ -175,59 +181,59 @@ std::vector<Chat> chats_of(pqxx::work& tx, std::int64_t user_id, const std::opti
 }
 
 std::optional<Chat> chat_of(pqxx::work& tx, std::int64_t user_id, const std::string& chat_id) {
-  const auto result = tx.exec_params(kChatOf, user_id, chat_id);
+  const auto result = tx.exec_prepared(kChatOf.name(), user_id, chat_id);
   if (result.empty()) return std::nullopt;
   return chat_row(result[0]);
 }
 
 std::vector<std::pair<std::string, std::int64_t>> members_of(pqxx::work& tx, const std::vector<std::string>& chat_ids) {
   std::vector<std::pair<std::string, std::int64_t>> out;
-  for (const auto& r : tx.exec_params(kMembersOf, json_list(chat_ids))) {
+  for (const auto& r : tx.exec_prepared(kMembersOf.name(), json_list(chat_ids))) {
     out.emplace_back(r[0].as<std::string>(), r[1].as<std::int64_t>());
   }
   return out;
 }
 
 std::vector<Message> last_messages(pqxx::work& tx, const std::vector<std::string>& chat_ids) {
-  return message_rows(tx.exec_params(kLastMessages, json_list(chat_ids)));
+  return message_rows(tx.exec_prepared(kLastMessages.name(), json_list(chat_ids)));
 }
 
 std::optional<std::int64_t> message_seq(pqxx::work& tx, const std::string& chat_id, const std::string& message_id) {
-  const auto result = tx.exec_params(kMessageSeq, chat_id, message_id);
+  const auto result = tx.exec_prepared(kMessageSeq.name(), chat_id, message_id);
   if (result.empty()) return std::nullopt;
   return result[0][0].as<std::int64_t>();
 }
 
 std::vector<Message> messages_before(pqxx::work& tx, const std::string& chat_id, std::optional<std::int64_t> before_seq,
                                      std::int64_t limit) {
-  return message_rows(tx.exec_params(kMessagesBefore, chat_id, before_seq, limit));
+  return message_rows(tx.exec_prepared(kMessagesBefore.name(), chat_id, before_seq, limit));
 }
 
 std::vector<Message> messages_after(pqxx::work& tx, const std::string& chat_id, std::int64_t after_seq,
                                     std::int64_t limit) {
-  return message_rows(tx.exec_params(kMessagesAfter, chat_id, after_seq, limit));
+  return message_rows(tx.exec_prepared(kMessagesAfter.name(), chat_id, after_seq, limit));
 }
 
-void lock_chat(pqxx::work& tx, const std::string& chat_id) { tx.exec_params1(kLockChat, chat_id); }
+void lock_chat(pqxx::work& tx, const std::string& chat_id) { tx.exec_prepared1(kLockChat.name(), chat_id); }
 
 std::optional<Message> find_by_client_msg_id(pqxx::work& tx, const std::string& chat_id, std::int64_t sender_id,
                                              const std::string& client_msg_id) {
-  const auto result = tx.exec_params(kFindByClientMsgId, chat_id, sender_id, client_msg_id);
+  const auto result = tx.exec_prepared(kFindByClientMsgId.name(), chat_id, sender_id, client_msg_id);
   if (result.empty()) return std::nullopt;
   return message_row(result[0]);
 }
 
 Message insert_message(pqxx::work& tx, const std::string& chat_id, std::int64_t sender_id, const std::string& text,
                        const std::optional<std::string>& client_msg_id) {
-  return message_row(tx.exec_params1(kInsertMessage, chat_id, sender_id, client_msg_id, text));
+  return message_row(tx.exec_prepared1(kInsertMessage.name(), chat_id, sender_id, client_msg_id, text));
 }
 
 bool advance_read_marker(pqxx::work& tx, const std::string& chat_id, std::int64_t user_id, std::int64_t seq) {
-  return tx.exec_params0(kAdvanceReadMarker, chat_id, user_id, seq).affected_rows() > 0;
+  return tx.exec_prepared0(kAdvanceReadMarker.name(), chat_id, user_id, seq).affected_rows() > 0;
 }
 
 ReadState read_state(pqxx::work& tx, const std::string& chat_id, std::int64_t user_id) {
-  const auto row = tx.exec_params1(kReadState, chat_id, user_id);
+  const auto row = tx.exec_prepared1(kReadState.name(), chat_id, user_id);
   return ReadState{row[0].as<std::int64_t>(), row[1].as<std::int64_t>()};
 }
 

@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "dto.hpp"
-#include "reelhub/core/app.hpp"
+#include "modules/kit/context.hpp"
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/validation.hpp"
 #include "service.hpp"
@@ -21,7 +21,7 @@ constexpr std::size_t kMaxClientMsgId = 64;
 /// The chats endpoints, sharing one service.
 class Handlers {
  public:
-  explicit Handlers(std::shared_ptr<ChatService> service) : service_(std::move(service)) {}
+  explicit Handlers(ChatService& service) : service_(service) {}
 
   Response list(Request& req);
   Response create(Request& req);
@@ -31,24 +31,19 @@ class Handlers {
   Response typing(Request& req);
 
  private:
-  std::shared_ptr<ChatService> service_;
+  ChatService& service_;
 };
 
 }  // namespace
 
-void register_routes(App& app, notifications::NotificationService& notifications) {
-  // Config always has "chat_send" (a default that a config file may only override).
-  auto service =
-      std::make_shared<ChatService>(app.db, app.hub, notifications, app.config.rate_limits.at("chat_send"));
-  app.hub.register_topic("chat", [service](const http::AuthUser& user, const std::string& id) {
-    return service->may_subscribe(user, id);
+void register_routes(const modules::Context& ctx, ChatService& service) {
+  ctx.hub.register_topic("chat", [&service](const auth::AuthUser& user, const std::string& id) {
+    return service.may_subscribe(user, id);
   });
-
-  auto handlers = std::make_shared<Handlers>(service);
-  auto bind = http::bind_members(handlers);
+  auto bind = http::bind_members(std::make_shared<Handlers>(service));
   const http::RouteOptions user{.access = http::Access::user};
 
-  http::Router& r = app.router;
+  http::Router& r = ctx.router;
   r.add("GET", "/chats", bind(&Handlers::list), user);
   r.add("POST", "/chats/create", bind(&Handlers::create), user);
   r.add("GET", "/chats/{id}/messages", bind(&Handlers::messages), user);
@@ -81,7 +76,7 @@ std::vector<std::int64_t> member_ids_of(const nlohmann::json& body, Validator& v
 
 Response Handlers::list(Request& req) {
   const auto limit = http::query_int(req, "limit", 50, 1, 100);
-  return Response::json(200, chat_page_json(service_->list(req.auth(), req.query_param("cursor"), limit)));
+  return Response::json(200, chat_page_json(service_.list(req.auth(), req.query_param("cursor"), limit)));
 }
 
 Response Handlers::create(Request& req) {
@@ -94,7 +89,7 @@ Response Handlers::create(Request& req) {
   chat.member_ids = member_ids_of(body, v);
   chat.title = v.optional_string("title", 1, kMaxTitle);
   v.throw_if_failed();
-  const Opened opened = service_->create(req.auth(), chat);
+  const Opened opened = service_.create(req.auth(), chat);
   return Response::json(opened.created ? 201 : 200, chat_json(opened.chat));
 }
 
@@ -102,7 +97,7 @@ Response Handlers::messages(Request& req) {
   const HistoryRequest history{.before = req.query_param("before"),
                                .after = req.query_param("after"),
                                .limit = http::query_int(req, "limit", 50, 1, 100)};
-  return Response::json(200, message_page_json(service_->history(req.auth(), req.param("id"), history)));
+  return Response::json(200, message_page_json(service_.history(req.auth(), req.param("id"), history)));
 }
 
 Response Handlers::send(Request& req) {
@@ -112,7 +107,7 @@ Response Handlers::send(Request& req) {
   const std::string text = v.required_string("text", 0, std::numeric_limits<std::size_t>::max());
   const auto client_msg_id = v.optional_string("client_msg_id", 1, kMaxClientMsgId);
   v.throw_if_failed();
-  const Sent sent = service_->send(req.auth(), req.param("id"), text, client_msg_id);
+  const Sent sent = service_.send(req.auth(), req.param("id"), text, client_msg_id);
   return Response::json(sent.created ? 201 : 200, message_json(sent.message));
 }
 
@@ -121,11 +116,11 @@ Response Handlers::read(Request& req) {
   Validator v(body);
   const std::string message_id = v.required_string("message_id", 1, 64);
   v.throw_if_failed();
-  return Response::json(200, read_receipt_json(service_->mark_read(req.auth(), req.param("id"), message_id)));
+  return Response::json(200, read_receipt_json(service_.mark_read(req.auth(), req.param("id"), message_id)));
 }
 
 Response Handlers::typing(Request& req) {
-  service_->typing(req.auth(), req.param("id"));
+  service_.typing(req.auth(), req.param("id"));
   return Response::no_content();
 }
 

@@ -1,17 +1,15 @@
 #pragma once
 
-namespace reelhub {
-struct App;
-}
-
-namespace reelhub::notifications {
-class NotificationService;
+namespace reelhub::modules {
+struct Context;
 }
 
 namespace reelhub::chats {
 
-/// Registers the /chats endpoints (API.md "Chats") and the `chat` topic family of app.hub, whose
-/// subscribers must be members. `notifications` must outlive the router.
-void register_routes(App& app, notifications::NotificationService& notifications);
+class ChatService;
+
+/// Registers the /chats endpoints (API.md "Chats") and the `chat` topic family of ctx.hub, whose
+/// subscribers must be members. `service` must outlive the router.
+void register_routes(const modules::Context& ctx, ChatService& service);
 
 }  // namespace reelhub::chats

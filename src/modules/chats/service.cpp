@@ -5,6 +5,9 @@
 #include <map>
 
 #include "dto.hpp"
+#include "modules/kit/cursor.hpp"
+#include "modules/kit/ids.hpp"
+#include "modules/kit/text.hpp"
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/validation.hpp"
 #include "repo.hpp"
@@ -20,13 +23,6 @@ constexpr std::size_t kPreviewLength = 100;  // code points of a message quoted 
   throw ApiError(ErrorCode::validation_failed, std::move(message), {{field, {std::move(detail)}}});
 }
 
-/// The chat id of a path, canonical; anything but a UUID names no chat.
-std::string chat_ref(const std::string& id) {
-  auto canonical = canonical_uuid(id);
-  if (!canonical) chat_not_found();
-  return *canonical;
-}
-
 /// The seq of message `id` of the chat; 422 naming `field` when the chat has no such message.
 std::int64_t require_message(pqxx::work& tx, const std::string& chat_id, const std::string& id, const char* field) {
   const auto canonical = canonical_uuid(id);
@@ -34,6 +30,9 @@ std::int64_t require_message(pqxx::work& tx, const std::string& chat_id, const s
   if (!seq) invalid(field, "Invalid message", "is not a message of this chat");
   return *seq;
 }
+
+/// The chat id of a path, canonical; anything but a UUID names no chat.
+std::string require_chat_id(const std::string& id) { return modules::require_uuid(id, "Chat not found"); }
 
 std::string topic_of(const std::string& chat_id) { return "chat:" + chat_id; }
 
@@ -45,68 +44,16 @@ repo::Access require_member(pqxx::work& tx, const std::string& chat_id, std::int
   return *access;
 }
 
-/// Bytes of the UTF-8 sequence that starts with `lead` (valid UTF-8 assumed).
-std::size_t sequence_length(char lead) {
-  const auto byte = static_cast<unsigned char>(lead);
-  return byte < 0x80 ? 1 : byte < 0xe0 ? 2 : byte < 0xf0 ? 3 : 4;
-}
-
-/// The code points of valid UTF-8 `text`.
-std::vector<char32_t> code_points(const std::string& text) {
-  std::vector<char32_t> out;
-  for (std::size_t i = 0; i < text.size();) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    const std::size_t extra = sequence_length(text[i]) - 1;
-    char32_t cp = extra == 0 ? lead : lead & (0x3f >> extra);
-    for (std::size_t k = 1; k <= extra; ++k) cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3f);
-    out.push_back(cp);
-    i += extra + 1;
-  }
-  return out;
-}
-
-/// White space of Unicode's Zs, line and paragraph separators, and the zero-width characters
-/// people use to send "empty" messages.
-bool is_blank(char32_t cp) {
-  return cp == ' ' || (cp >= '\t' && cp <= '\r') || cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200b) ||
-         cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000 || cp == 0xfeff;
-}
-
-/// C0 and C1 controls other than tab and line breaks: they garble clients' rendering.
-bool is_forbidden_control(char32_t cp) {
-  return (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || (cp >= 0x7f && cp <= 0x9f);
-}
-
 void validate_text(const std::string& text) {
   if (!is_valid_utf8(text)) invalid("text", "Invalid message", "must be valid UTF-8");
-  const auto cps = code_points(text);
-  if (std::all_of(cps.begin(), cps.end(), is_blank)) invalid("text", "Empty message", "must not be empty");
-  if (cps.size() > ChatService::kMaxTextLength) {
+  if (modules::is_blank(text)) invalid("text", "Empty message", "must not be empty");
+  if (utf8_length(text) > ChatService::kMaxTextLength) {
     invalid("text", "Message too long",
             "must be at most " + std::to_string(ChatService::kMaxTextLength) + " characters");
   }
-  if (std::any_of(cps.begin(), cps.end(), is_forbidden_control)) {
+  if (modules::has_control_characters(text, true)) {
     invalid("text", "Invalid message", "must not contain control characters other than tabs and line breaks");
   }
-}
-
-/// The first `n` code points of valid UTF-8 `text`, with an ellipsis when cut.
-std::string preview(const std::string& text, std::size_t n) {
-  std::size_t i = 0;
-  for (std::size_t count = 0; i < text.size() && count < n; ++count) i += sequence_length(text[i]);
-  return i < text.size() ? text.substr(0, i) + "\u2026" : text;
-}
-
-/// "<microseconds>_<chat uuid>", as chat_row() writes a position.
-std::optional<repo::Position> parse_position(const std::string& cursor) {
-  const auto sep = cursor.find('_');
-  if (sep == std::string::npos || sep == 0 || sep > 18) return std::nullopt;
-  const std::string digits = cursor.substr(0, sep), id = cursor.substr(sep + 1);
-  if (!std::all_of(digits.begin(), digits.end(), [](unsigned char c) { return std::isdigit(c); }) ||
-      !is_valid_uuid(id)) {
-    return std::nullopt;
-  }
-  return repo::Position{std::stoll(digits), id};
 }
 
 /// Fills each chat's member ids and last message, in the caller's transaction.
@@ -131,19 +78,19 @@ std::vector<Chat> ChatService::with_member_names(std::vector<Chat> chats) {
   std::vector<std::int64_t> ids;
   for (const auto& chat : chats)
     for (const auto& member : chat.members) ids.push_back(member.id);
-  std::map<std::int64_t, std::string> names;
-  for (auto& card : accounts_.cards(ids)) names[card.id] = std::move(card.username);
+  auto names = accounts_.usernames(std::move(ids));
   for (auto& chat : chats)
     for (auto& member : chat.members) member.username = names[member.id];
   return chats;
 }
 
-ChatPage ChatService::list(const http::AuthUser& caller, const std::optional<std::string>& cursor,
+ChatPage ChatService::list(const auth::AuthUser& caller, const std::optional<std::string>& cursor,
                            std::int64_t limit) {
   std::optional<repo::Position> after;
   if (cursor) {
-    after = parse_position(*cursor);
-    if (!after) invalid("cursor", "Invalid cursor", "is not a cursor of this list");
+    const auto position = modules::parse_keyset_cursor(*cursor);
+    if (!position) invalid("cursor", "Invalid cursor", "is not a cursor of this list");
+    after = repo::Position{position->micros, position->id};
   }
   ChatPage page = db_.transact([&](pqxx::work& tx) {
     // One row more than asked tells whether another page follows.
@@ -159,7 +106,7 @@ ChatPage ChatService::list(const http::AuthUser& caller, const std::optional<std
   return page;
 }
 
-Opened ChatService::create(const http::AuthUser& caller, const NewChat& request) {
+Opened ChatService::create(const auth::AuthUser& caller, const NewChat& request) {
   std::vector<std::int64_t> others;
   for (const auto id : request.member_ids)
     if (id != caller.id && std::find(others.begin(), others.end(), id) == others.end()) others.push_back(id);
@@ -199,9 +146,9 @@ Opened ChatService::create(const http::AuthUser& caller, const NewChat& request)
   return Opened{std::move(with_member_names(std::move(chats)).front()), created};
 }
 
-MessagePage ChatService::history(const http::AuthUser& caller, const std::string& chat_id,
+MessagePage ChatService::history(const auth::AuthUser& caller, const std::string& chat_id,
                                  const HistoryRequest& request) {
-  const std::string id = chat_ref(chat_id);
+  const std::string id = require_chat_id(chat_id);
   if (request.before && request.after) invalid("after", "Invalid query", "cannot be combined with before");
   const auto& cursor = request.before ? request.before : request.after;
   const char* cursor_field = request.before ? "before" : "after";
@@ -219,9 +166,9 @@ MessagePage ChatService::history(const http::AuthUser& caller, const std::string
   });
 }
 
-Sent ChatService::send(const http::AuthUser& caller, const std::string& chat_id, const std::string& text,
+Sent ChatService::send(const auth::AuthUser& caller, const std::string& chat_id, const std::string& text,
                        const std::optional<std::string>& client_msg_id) {
-  const std::string id = chat_ref(chat_id);
+  const std::string id = require_chat_id(chat_id);
   validate_text(text);
   const auto [access, members] = db_.transact([&](pqxx::work& tx) {
     return std::pair{require_member(tx, id, caller.id), repo::member_ids(tx, id)};
@@ -263,14 +210,14 @@ Sent ChatService::send(const http::AuthUser& caller, const std::string& chat_id,
                            {"message_id", sent.message.id},
                            {"sender_id", caller.id},
                            {"sender_username", caller.username},
-                           {"preview", preview(text, kPreviewLength)}});
+                           {"preview", modules::text_preview(text, kPreviewLength)}});
   }
   return sent;
 }
 
-ReadReceipt ChatService::mark_read(const http::AuthUser& caller, const std::string& chat_id,
+ReadReceipt ChatService::mark_read(const auth::AuthUser& caller, const std::string& chat_id,
                                    const std::string& message_id) {
-  const std::string id = chat_ref(chat_id);
+  const std::string id = require_chat_id(chat_id);
   std::int64_t seq = 0;
   bool moved = false;
   const auto state = db_.transact([&](pqxx::work& tx) {
@@ -287,13 +234,13 @@ ReadReceipt ChatService::mark_read(const http::AuthUser& caller, const std::stri
   return ReadReceipt{id, message, state.last_read_seq, state.unread_count};
 }
 
-void ChatService::typing(const http::AuthUser& caller, const std::string& chat_id) {
-  const std::string id = chat_ref(chat_id);
+void ChatService::typing(const auth::AuthUser& caller, const std::string& chat_id) {
+  const std::string id = require_chat_id(chat_id);
   db_.transact([&](pqxx::work& tx) { require_member(tx, id, caller.id); });
   hub_.publish(topic_of(id), "typing", {{"chat_id", id}, {"user_id", caller.id}, {"username", caller.username}});
 }
 
-bool ChatService::may_subscribe(const http::AuthUser& user, const std::string& chat_id) {
+bool ChatService::may_subscribe(const auth::AuthUser& user, const std::string& chat_id) {
   if (canonical_uuid(chat_id) != chat_id) return false;
   const auto access = db_.transact([&](pqxx::work& tx) { return repo::access(tx, chat_id, user.id); });
   return access && access->is_member;

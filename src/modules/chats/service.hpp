@@ -12,7 +12,7 @@
 #include "modules/users/accounts.hpp"
 #include "reelhub/core/config.hpp"
 #include "reelhub/db/pool.hpp"
-#include "reelhub/http/message.hpp"
+#include "reelhub/auth/identity.hpp"
 #include "reelhub/ws/hub.hpp"
 #include "send_limiter.hpp"
 
@@ -36,29 +36,12 @@ struct Sent {
   bool created = false;
 };
 
-struct ChatPage {
-  std::vector<Chat> chats{};  // most recent activity first
-  std::optional<std::string> next_cursor{};
-};
-
 /// `before` pages back from the newest message; `after` replays what followed a message
 /// (reconnect recovery). Both name a message of the chat; at most one is given.
 struct HistoryRequest {
   std::optional<std::string> before{};
   std::optional<std::string> after{};
   std::int64_t limit = 50;
-};
-
-struct MessagePage {
-  std::vector<Message> messages{};  // newest first; oldest first for `after`
-  std::optional<std::string> next_cursor{};  // for the same parameter; nullopt on the last page
-};
-
-struct ReadReceipt {
-  std::string chat_id;
-  std::string message_id;
-  std::int64_t last_read_seq = 0;  // may be past the message when a later one was read already
-  std::int64_t unread_count = 0;
 };
 
 class ChatService {
@@ -69,26 +52,26 @@ class ChatService {
   ChatService(db::Pool& db, ws::Hub& hub, notifications::NotificationService& notifications, RateRule send_rate);
 
   /// The caller's chats with members, last message and unread count. 422 for a bad cursor.
-  ChatPage list(const http::AuthUser& caller, const std::optional<std::string>& cursor, std::int64_t limit);
+  ChatPage list(const auth::AuthUser& caller, const std::optional<std::string>& cursor, std::int64_t limit);
   /// Direct: exactly one other user, and the existing chat of the pair when there is one.
   /// 422 for unknown or inactive members, 403 when one of them blocked the caller.
-  Opened create(const http::AuthUser& caller, const NewChat& request);
+  Opened create(const auth::AuthUser& caller, const NewChat& request);
   /// 404 unknown chat, 403 not a member, 422 a cursor that is no message of the chat.
-  MessagePage history(const http::AuthUser& caller, const std::string& chat_id, const HistoryRequest& request);
+  MessagePage history(const auth::AuthUser& caller, const std::string& chat_id, const HistoryRequest& request);
   /// Stores the message in one transaction, then publishes `message.new` on `chat:<id>`; a
   /// direct message to a recipient with no open socket also becomes a notification. A retry
   /// with the same client_msg_id returns the first message (409 when its text differs).
   /// 422 empty or too long, 429 over the send rate, 403 when the other user blocked the caller.
-  Sent send(const http::AuthUser& caller, const std::string& chat_id, const std::string& text,
+  Sent send(const auth::AuthUser& caller, const std::string& chat_id, const std::string& text,
             const std::optional<std::string>& client_msg_id);
   /// Moves the caller's read marker forward to the message (never back) and publishes
   /// `message.read` when it moved.
-  ReadReceipt mark_read(const http::AuthUser& caller, const std::string& chat_id, const std::string& message_id);
+  ReadReceipt mark_read(const auth::AuthUser& caller, const std::string& chat_id, const std::string& message_id);
   /// Publishes `typing` to the chat's subscribers; nothing is stored.
-  void typing(const http::AuthUser& caller, const std::string& chat_id);
+  void typing(const auth::AuthUser& caller, const std::string& chat_id);
   /// The hub's access check for `chat:<id>`: members only, ids in canonical lower-case form
   /// (the form events are published under).
-  bool may_subscribe(const http::AuthUser& user, const std::string& chat_id);
+  bool may_subscribe(const auth::AuthUser& user, const std::string& chat_id);
 
  private:
   std::vector<Chat> with_member_names(std::vector<Chat> chats);

@@ -34,4 +34,10 @@ struct Notification {
 /// Whether each type is delivered; every type has an entry.
 using Settings = std::map<Type, bool>;
 
+struct Page {
+  std::vector<Notification> notifications{};  // newest first
+  std::optional<std::string> next_cursor{};  // nullopt on the last page
+  std::int64_t unread_count = 0;              // of all the caller's notifications, not just this page
+};
+
 }  // namespace reelhub::notifications

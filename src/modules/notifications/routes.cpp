@@ -1,7 +1,7 @@
 #include "routes.hpp"
 
 #include "dto.hpp"
-#include "reelhub/core/app.hpp"
+#include "modules/kit/context.hpp"
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/validation.hpp"
 #include "service.hpp"
@@ -33,12 +33,11 @@ class Handlers {
 
 }  // namespace
 
-void register_routes(App& app, NotificationService& service) {
-  auto handlers = std::make_shared<Handlers>(service);
-  auto bind = http::bind_members(handlers);
+void register_routes(const modules::Context& ctx, NotificationService& service) {
+  auto bind = http::bind_members(std::make_shared<Handlers>(service));
   const http::RouteOptions user{.access = http::Access::user};
 
-  http::Router& r = app.router;
+  http::Router& r = ctx.router;
   r.add("GET", "/notifications", bind(&Handlers::list), user);
   r.add("POST", "/notifications/read-all", bind(&Handlers::read_all), user);
   r.add("GET", "/notifications/settings", bind(&Handlers::get_settings), user);

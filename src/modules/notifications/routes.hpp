@@ -1,7 +1,7 @@
 #pragma once
 
-namespace reelhub {
-struct App;
+namespace reelhub::modules {
+struct Context;
 }
 
 namespace reelhub::notifications {
@@ -9,6 +9,6 @@ namespace reelhub::notifications {
 class NotificationService;
 
 /// Registers the /notifications endpoints (seed 000) on `service`, which must outlive the router.
-void register_routes(App& app, NotificationService& service);
+void register_routes(const modules::Context& ctx, NotificationService& service);
 
 }  // namespace reelhub::notifications

@@ -37,12 +37,12 @@ std::optional<Notification> NotificationService::notify(std::int64_t user_id, Ty
   }
 }
 
-void NotificationService::notify_new_subscriber(std::int64_t channel_id, const http::AuthUser& subscriber) noexcept {
+void NotificationService::notify_new_subscriber(std::int64_t channel_id, const auth::AuthUser& subscriber) noexcept {
   notify(channel_id, Type::new_subscriber,
          {{"subscriber_id", subscriber.id}, {"subscriber_username", subscriber.username}});
 }
 
-Page NotificationService::list(const http::AuthUser& caller, const PageRequest& request) {
+Page NotificationService::list(const auth::AuthUser& caller, const PageRequest& request) {
   return db_.transact([&](pqxx::work& tx) {
     std::optional<std::int64_t> before;
     if (request.cursor) {
@@ -62,7 +62,7 @@ Page NotificationService::list(const http::AuthUser& caller, const PageRequest& 
   });
 }
 
-Notification NotificationService::mark_read(const http::AuthUser& caller, const std::string& id) {
+Notification NotificationService::mark_read(const auth::AuthUser& caller, const std::string& id) {
   auto marked = is_valid_uuid(id)
                     ? db_.transact([&](pqxx::work& tx) { return repo::mark_read(tx, caller.id, id); })
                     : std::nullopt;
@@ -70,22 +70,22 @@ Notification NotificationService::mark_read(const http::AuthUser& caller, const 
   return *marked;
 }
 
-std::int64_t NotificationService::mark_all_read(const http::AuthUser& caller) {
+std::int64_t NotificationService::mark_all_read(const auth::AuthUser& caller) {
   return db_.transact([&](pqxx::work& tx) { return repo::mark_all_read(tx, caller.id); });
 }
 
-Settings NotificationService::settings(const http::AuthUser& caller) {
+Settings NotificationService::settings(const auth::AuthUser& caller) {
   return with_defaults(db_.transact([&](pqxx::work& tx) { return repo::settings(tx, caller.id); }));
 }
 
-Settings NotificationService::update_settings(const http::AuthUser& caller, const Settings& changes) {
+Settings NotificationService::update_settings(const auth::AuthUser& caller, const Settings& changes) {
   return with_defaults(db_.transact([&](pqxx::work& tx) {
     for (const auto& [type, enabled] : changes) repo::store_setting(tx, caller.id, type, enabled);
     return repo::settings(tx, caller.id);
   }));
 }
 
-bool NotificationService::register_push_token(const http::AuthUser& caller, const std::string& token,
+bool NotificationService::register_push_token(const auth::AuthUser& caller, const std::string& token,
                                               Platform platform) {
   return db_.transact([&](pqxx::work& tx) {
     const auto previous_owner = repo::store_push_token(tx, caller.id, token, platform);

@@ -9,7 +9,7 @@
 
 #include "model.hpp"
 #include "reelhub/db/pool.hpp"
-#include "reelhub/http/message.hpp"
+#include "reelhub/auth/identity.hpp"
 #include "reelhub/ws/hub.hpp"
 
 namespace reelhub::notifications {
@@ -18,12 +18,6 @@ struct PageRequest {
   std::optional<std::string> cursor{};  // id of the last notification of the previous page
   std::int64_t limit = 50;
   bool unread_only = false;
-};
-
-struct Page {
-  std::vector<Notification> notifications{};  // newest first
-  std::optional<std::string> next_cursor{};  // nullopt on the last page
-  std::int64_t unread_count = 0;              // of all the caller's notifications, not just this page
 };
 
 class NotificationService {
@@ -40,22 +34,22 @@ class NotificationService {
   std::optional<Notification> notify(std::int64_t user_id, Type type, const nlohmann::json& data) noexcept;
 
   /// Tells a channel who subscribed: the users module's SubscribedHook, wired in main.
-  void notify_new_subscriber(std::int64_t channel_id, const http::AuthUser& subscriber) noexcept;
+  void notify_new_subscriber(std::int64_t channel_id, const auth::AuthUser& subscriber) noexcept;
 
   /// Newest first. 422 when the cursor is not one of the caller's notifications.
-  Page list(const http::AuthUser& caller, const PageRequest& request);
+  Page list(const auth::AuthUser& caller, const PageRequest& request);
   /// Idempotent; 404 unless it is one of the caller's notifications.
-  Notification mark_read(const http::AuthUser& caller, const std::string& id);
+  Notification mark_read(const auth::AuthUser& caller, const std::string& id);
   /// Returns how many were unread.
-  std::int64_t mark_all_read(const http::AuthUser& caller);
+  std::int64_t mark_all_read(const auth::AuthUser& caller);
 
-  Settings settings(const http::AuthUser& caller);
+  Settings settings(const auth::AuthUser& caller);
   /// Stores the given toggles (others keep their value) and returns all of them.
-  Settings update_settings(const http::AuthUser& caller, const Settings& changes);
+  Settings update_settings(const auth::AuthUser& caller, const Settings& changes);
 
   /// Registers the device's push token for the caller (a token is one device: registering it
   /// again, from any account, updates that one entry). True when it was not the caller's yet.
-  bool register_push_token(const http::AuthUser& caller, const std::string& token, Platform platform);
+  bool register_push_token(const auth::AuthUser& caller, const std::string& token, Platform platform);
 
  private:
   db::Pool& db_;

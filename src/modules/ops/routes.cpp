@@ -14,19 +14,36 @@ using http::Response;
 
 const auto process_start = std::chrono::steady_clock::now();
 
-Response health(Request&) {
+/// The ops endpoints: health, readiness, metrics and the API description.
+class Handlers {
+ public:
+  Handlers(HealthService& health, metrics::Registry& metrics) : health_(health), metrics_(metrics) {}
+
+  Response health(Request& req);
+  Response live(Request& req);
+  Response ready(Request& req);
+  Response storage(Request& req);
+  Response metrics_text(Request& req);
+  Response openapi(Request& req);
+
+ private:
+  HealthService& health_;
+  metrics::Registry& metrics_;
+};
+
+Response Handlers::health(Request&) {
   return Response::json(200, {{"status", "healthy"}, {"service", "reelhub"}, {"timestamp", iso8601_now()}});
 }
 
-Response live(Request&) {
+Response Handlers::live(Request&) {
   const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - process_start);
   return Response::json(200, {{"status", "alive"}, {"uptime_seconds", uptime.count()}});
 }
 
-Response ready(HealthService& health, Request&) {
-  const bool db_up = health.database_up();
-  const bool schema = db_up && health.migrations_current();
-  const bool storage = health.storage().writable;
+Response Handlers::ready(Request&) {
+  const bool db_up = health_.database_up();
+  const bool schema = db_up && health_.migrations_current();
+  const bool storage = health_.storage().writable;
   const bool ok = db_up && schema && storage;
   nlohmann::json checks = {{"database", db_up ? "ok" : "unavailable"},
                            {"migrations", schema ? "ok" : (db_up ? "pending" : "unknown")},
@@ -35,23 +52,23 @@ Response ready(HealthService& health, Request&) {
                         {{"status", ok ? "ready" : "not_ready"}, {"checks", checks}, {"timestamp", iso8601_now()}});
 }
 
-Response storage(HealthService& health, Request&) {
-  const StorageState s = health.storage();
+Response Handlers::storage(Request&) {
+  const StorageState s = health_.storage();
   return Response::json(s.writable ? 200 : 503, {{"status", s.writable ? "healthy" : "unhealthy"},
                                                  {"message", s.message},
                                                  {"free_bytes", s.free_bytes},
                                                  {"timestamp", iso8601_now()}});
 }
 
-Response metrics_text(metrics::Registry& metrics, Request&) {
+Response Handlers::metrics_text(Request&) {
   Response r;
   r.headers["Content-Type"] = "text/plain; version=0.0.4; charset=utf-8";
   r.headers["Cache-Control"] = "no-store";
-  r.body = metrics.render();
+  r.body = metrics_.render();
   return r;
 }
 
-Response openapi(Request&) {
+Response Handlers::openapi(Request&) {
   Response r;
   r.headers["Content-Type"] = "application/yaml; charset=utf-8";
   r.body = std::string(openapi_yaml());
@@ -60,20 +77,18 @@ Response openapi(Request&) {
 
 }  // namespace
 
-void register_routes(App& app) {
-  auto health_service = std::make_shared<HealthService>(app.db, app.media_root);
-  auto& metrics = app.metrics;
+void register_routes(const modules::Context& ctx, HealthService& health) {
+  auto bind = http::bind_members(std::make_shared<Handlers>(health, ctx.metrics));
   const http::RouteOptions inline_public{.rate_policy = "", .blocking = false};
   const http::RouteOptions blocking_public{.rate_policy = ""};
 
-  auto& r = app.router;
-  r.add("GET", "/health", health, inline_public);
-  r.add("GET", "/health/live", live, inline_public);
-  r.add("GET", "/health/ready", [health_service](Request& req) { return ready(*health_service, req); }, blocking_public);
-  r.add("GET", "/health/storage", [health_service](Request& req) { return storage(*health_service, req); },
-        blocking_public);
-  r.add("GET", "/metrics", [&metrics](Request& req) { return metrics_text(metrics, req); }, inline_public);
-  r.add("GET", "/openapi.yaml", openapi, inline_public);
+  http::Router& r = ctx.router;
+  r.add("GET", "/health", bind(&Handlers::health), inline_public);
+  r.add("GET", "/health/live", bind(&Handlers::live), inline_public);
+  r.add("GET", "/health/ready", bind(&Handlers::ready), blocking_public);
+  r.add("GET", "/health/storage", bind(&Handlers::storage), blocking_public);
+  r.add("GET", "/metrics", bind(&Handlers::metrics_text), inline_public);
+  r.add("GET", "/openapi.yaml", bind(&Handlers::openapi), inline_public);
 }
 
 }  // namespace reelhub::ops

@@ -2,7 +2,7 @@
 
 #include <string_view>
 
-#include "reelhub/core/app.hpp"
+#include "modules/kit/context.hpp"
 
 namespace reelhub {
 /// docs/openapi.yaml, embedded at build time.
@@ -11,7 +11,9 @@ std::string_view openapi_yaml();
 
 namespace reelhub::ops {
 
-/// Health, readiness, metrics and the API description.
-void register_routes(App& app);
+class HealthService;
+
+/// Health, readiness, metrics and the API description; `health` must outlive the router.
+void register_routes(const modules::Context& ctx, HealthService& health);
 
 }  // namespace reelhub::ops

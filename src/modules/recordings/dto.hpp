@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "service.hpp"
+#include "model.hpp"
 
 namespace reelhub::recordings {
 

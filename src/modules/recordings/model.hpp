@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace reelhub::recordings {
 
@@ -20,6 +21,14 @@ struct Recording {
   bool has_thumbnail = false;
   std::string created_at;  // ISO 8601 Z
   std::string updated_at;
+};
+
+
+struct RecordingPage {
+  std::vector<Recording> recordings{};
+  std::int64_t total = 0;
+  std::int64_t limit = 0;
+  std::int64_t offset = 0;
 };
 
 }  // namespace reelhub::recordings

@@ -1,69 +1,80 @@
 #include "repo.hpp"
 
 #include "reelhub/core/time.hpp"
+#include "reelhub/db/statements.hpp"
 
 namespace reelhub::recordings::repo {
 namespace {
 
-constexpr const char* kInsert = R"sql(
+const db::Statement kInsert{"recordings.insert", R"sql(
 INSERT INTO recordings (stream_id, user_id, username, title) VALUES ($1::uuid, $2, $3, $4)
 ON CONFLICT (stream_id) DO NOTHING
-)sql";
+)sql"};
 
 constexpr const char* kColumns = R"sql(
 SELECT id::text, stream_id::text, user_id, username, title, status, failure_reason, duration_seconds,
        file_size_bytes, has_thumbnail, created_at, updated_at FROM recordings )sql";
 
-const std::string kFind = std::string(kColumns) + "WHERE stream_id = $1::uuid";
+const db::Statement kFind{"recordings.find", std::string(kColumns) + "WHERE stream_id = $1::uuid"};
 
 constexpr const char* kFilter = "WHERE ($1::bigint IS NULL OR user_id = $1) AND ($2::text IS NULL OR status = $2)";
 
-const std::string kList = std::string(kColumns) + kFilter + " ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4";
+const db::Statement kList{"recordings.list",
+                          std::string(kColumns) + kFilter + " ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"};
 
-const std::string kCount = std::string("SELECT count(*) FROM recordings ") + kFilter;
+const db::Statement kCount{"recordings.count", std::string("SELECT count(*) FROM recordings ") + kFilter};
 
-constexpr const char* kDelete = "DELETE FROM recordings WHERE stream_id = $1::uuid";
+const db::Statement kDelete{"recordings.delete", "DELETE FROM recordings WHERE stream_id = $1::uuid"};
 
 // SKIP LOCKED: two workers (or instances) claiming at once get different jobs instead of
 // waiting on each other. The attempt is counted here, so a worker that dies mid-job still used one.
-constexpr const char* kClaim = R"sql(
+const db::Statement kClaim{"recordings.claim", R"sql(
 WITH job AS (
   SELECT id FROM recordings
   WHERE status = 'processing' AND (lease_expires_at IS NULL OR lease_expires_at < now())
   ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
 UPDATE recordings r
-SET attempts = r.attempts + 1, claimed_at = now(), lease_expires_at = now() + make_interval(secs => $1),
-    updated_at = now()
+SET attempts = r.attempts + 1, claimed_at = now(), lease_owner = $1,
+    lease_expires_at = now() + make_interval(secs => $2), updated_at = now()
 FROM job WHERE r.id = job.id
 RETURNING r.stream_id::text, r.user_id, r.attempts, r.failure_reason
-)sql";
+)sql"};
 
-constexpr const char* kMarkReady = R"sql(
+// Every statement on a claimed job checks the lease owner: a worker taken for dead whose job
+// was claimed again changes nothing.
+const db::Statement kRenew{"recordings.renew", R"sql(
+UPDATE recordings SET lease_expires_at = now() + make_interval(secs => $3)
+WHERE stream_id = $1::uuid AND lease_owner = $2 AND status = 'processing'
+)sql"};
+
+const db::Statement kMarkReady{"recordings.mark_ready", R"sql(
 UPDATE recordings
-SET status = 'ready', failure_reason = NULL, duration_seconds = $2, file_size_bytes = $3, has_thumbnail = $4,
-    lease_expires_at = NULL, ready_at = now(), updated_at = now()
-WHERE stream_id = $1::uuid
-)sql";
+SET status = 'ready', failure_reason = NULL, duration_seconds = $3, file_size_bytes = $4, has_thumbnail = $5,
+    lease_owner = NULL, lease_expires_at = NULL, ready_at = now(), updated_at = now()
+WHERE stream_id = $1::uuid AND lease_owner = $2 AND status = 'processing'
+)sql"};
 
-constexpr const char* kMarkFailed = R"sql(
-UPDATE recordings SET status = 'failed', failure_reason = $2, lease_expires_at = NULL, updated_at = now()
-WHERE stream_id = $1::uuid
-)sql";
-
-constexpr const char* kRelease = R"sql(
+const db::Statement kMarkFailed{"recordings.mark_failed", R"sql(
 UPDATE recordings
-SET lease_expires_at = NULL, failure_reason = COALESCE($2, failure_reason),
-    attempts = CASE WHEN $2::text IS NULL THEN attempts - 1 ELSE attempts END, updated_at = now()
-WHERE stream_id = $1::uuid AND status = 'processing'
-)sql";
+SET status = 'failed', failure_reason = $3, lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+WHERE stream_id = $1::uuid AND lease_owner = $2 AND status = 'processing'
+)sql"};
 
-constexpr const char* kLiveDue = R"sql(
+const db::Statement kRelease{"recordings.release", R"sql(
+UPDATE recordings
+SET lease_owner = NULL, lease_expires_at = NULL, failure_reason = COALESCE($3, failure_reason),
+    attempts = CASE WHEN $3::text IS NULL THEN attempts - 1 ELSE attempts END, updated_at = now()
+WHERE stream_id = $1::uuid AND lease_owner = $2 AND status = 'processing'
+)sql"};
+
+const db::Statement kLiveDue{"recordings.live_due", R"sql(
 SELECT stream_id::text FROM recordings
 WHERE status = 'ready' AND live_removed_at IS NULL AND ready_at <= now() - make_interval(secs => $1)
 ORDER BY ready_at LIMIT 100
-)sql";
+)sql"};
 
-constexpr const char* kMarkLiveRemoved = "UPDATE recordings SET live_removed_at = now() WHERE stream_id = $1::uuid";
+const db::Statement kMarkLiveRemoved{"recordings.mark_live_removed",
+                                     "UPDATE recordings SET live_removed_at = now() WHERE stream_id = $1::uuid"};
 
 Recording recording_row(const pqxx::row& r) {
   return Recording{.id = r["id"].as<std::string>(),
@@ -84,18 +95,18 @@ Recording recording_row(const pqxx::row& r) {
 
 bool insert(pqxx::work& tx, const std::string& stream_id, std::int64_t user_id, const std::string& username,
             const std::string& title) {
-  return tx.exec_params0(kInsert, stream_id, user_id, username, title).affected_rows() > 0;
+  return tx.exec_prepared0(kInsert.name(), stream_id, user_id, username, title).affected_rows() > 0;
 }
 
 std::optional<Recording> find(pqxx::work& tx, const std::string& stream_id) {
-  const auto result = tx.exec_params(kFind, stream_id);
+  const auto result = tx.exec_prepared(kFind.name(), stream_id);
   if (result.empty()) return std::nullopt;
   return recording_row(result[0]);
 }
 
 std::vector<Recording> list(pqxx::work& tx, std::optional<std::int64_t> user_id, const std::optional<std::string>& status,
                             std::int64_t limit, std::int64_t offset) {
-  const auto result = tx.exec_params(kList, user_id, status, limit, offset);
+  const auto result = tx.exec_prepared(kList.name(), user_id, status, limit, offset);
   std::vector<Recording> out;
   out.reserve(result.size());
   for (const auto& r : result) out.push_back(recording_row(r));
@@ -103,41 +114,49 @@ std::vector<Recording> list(pqxx::work& tx, std::optional<std::int64_t> user_id,
 }
 
 std::int64_t count(pqxx::work& tx, std::optional<std::int64_t> user_id, const std::optional<std::string>& status) {
-  return tx.exec_params1(kCount, user_id, status)[0].as<std::int64_t>();
+  return tx.exec_prepared1(kCount.name(), user_id, status)[0].as<std::int64_t>();
 }
 
 bool remove(pqxx::work& tx, const std::string& stream_id) {
-  return tx.exec_params0(kDelete, stream_id).affected_rows() > 0;
+  return tx.exec_prepared0(kDelete.name(), stream_id).affected_rows() > 0;
 }
 
-std::optional<Claim> claim(pqxx::work& tx, std::chrono::seconds lease) {
-  const auto result = tx.exec_params(kClaim, static_cast<std::int64_t>(lease.count()));
+std::optional<Claim> claim(pqxx::work& tx, const std::string& owner, std::chrono::seconds lease) {
+  const auto result = tx.exec_prepared(kClaim.name(), owner, static_cast<std::int64_t>(lease.count()));
   if (result.empty()) return std::nullopt;
   const auto& r = result[0];
   return Claim{r[0].as<std::string>(), r[1].as<std::int64_t>(), r[2].as<int>(), r[3].get<std::string>()};
 }
 
-bool mark_ready(pqxx::work& tx, const std::string& stream_id, double duration_seconds, std::int64_t file_size_bytes,
-                bool has_thumbnail) {
-  return tx.exec_params0(kMarkReady, stream_id, duration_seconds, file_size_bytes, has_thumbnail).affected_rows() > 0;
+bool renew(pqxx::work& tx, const std::string& stream_id, const std::string& owner, std::chrono::seconds lease) {
+  return tx.exec_prepared0(kRenew.name(), stream_id, owner, static_cast<std::int64_t>(lease.count())).affected_rows() > 0;
 }
 
-void mark_failed(pqxx::work& tx, const std::string& stream_id, const std::string& reason) {
-  tx.exec_params0(kMarkFailed, stream_id, reason);
+bool mark_ready(pqxx::work& tx, const std::string& stream_id, const std::string& owner, double duration_seconds,
+                std::int64_t file_size_bytes, bool has_thumbnail) {
+  return tx.exec_prepared0(kMarkReady.name(), stream_id, owner, duration_seconds, file_size_bytes, has_thumbnail)
+             .affected_rows() > 0;
 }
 
-void release(pqxx::work& tx, const std::string& stream_id, const std::optional<std::string>& reason) {
-  tx.exec_params0(kRelease, stream_id, reason);
+bool mark_failed(pqxx::work& tx, const std::string& stream_id, const std::string& owner, const std::string& reason) {
+  return tx.exec_prepared0(kMarkFailed.name(), stream_id, owner, reason).affected_rows() > 0;
+}
+
+bool release(pqxx::work& tx, const std::string& stream_id, const std::string& owner,
+             const std::optional<std::string>& reason) {
+  return tx.exec_prepared0(kRelease.name(), stream_id, owner, reason).affected_rows() > 0;
 }
 
 std::vector<std::string> live_due(pqxx::work& tx, std::chrono::seconds retention) {
   std::vector<std::string> out;
-  for (const auto& r : tx.exec_params(kLiveDue, static_cast<std::int64_t>(retention.count()))) {
+  for (const auto& r : tx.exec_prepared(kLiveDue.name(), static_cast<std::int64_t>(retention.count()))) {
     out.push_back(r[0].as<std::string>());
   }
   return out;
 }
 
-void mark_live_removed(pqxx::work& tx, const std::string& stream_id) { tx.exec_params0(kMarkLiveRemoved, stream_id); }
+void mark_live_removed(pqxx::work& tx, const std::string& stream_id) {
+  tx.exec_prepared0(kMarkLiveRemoved.name(), stream_id);
+}
 
 }  // namespace reelhub::recordings::repo

@@ -32,16 +32,21 @@ struct Claim {
   std::optional<std::string> last_failure;
 };
 /// Claims the oldest processing recording that is free or whose lease ran out, skipping those
-/// another transaction is claiming, and leases it for `lease`. Counts the attempt.
-std::optional<Claim> claim(pqxx::work& tx, std::chrono::seconds lease);
-/// Status ready with the results; ends the lease. False when the recording was deleted meanwhile.
-bool mark_ready(pqxx::work& tx, const std::string& stream_id, double duration_seconds, std::int64_t file_size_bytes,
-                bool has_thumbnail);
+/// another transaction is claiming, and leases it to `owner` for `lease`. Counts the attempt.
+std::optional<Claim> claim(pqxx::work& tx, const std::string& owner, std::chrono::seconds lease);
+// The statements below change a claimed job only while `owner` holds its lease; false otherwise
+// (the recording was deleted, or its lease ran out and another worker claimed it).
+/// Extends the lease to `lease` from now.
+bool renew(pqxx::work& tx, const std::string& stream_id, const std::string& owner, std::chrono::seconds lease);
+/// Status ready with the results; ends the lease.
+bool mark_ready(pqxx::work& tx, const std::string& stream_id, const std::string& owner, double duration_seconds,
+                std::int64_t file_size_bytes, bool has_thumbnail);
 /// Status failed for good with `reason`; ends the lease.
-void mark_failed(pqxx::work& tx, const std::string& stream_id, const std::string& reason);
+bool mark_failed(pqxx::work& tx, const std::string& stream_id, const std::string& owner, const std::string& reason);
 /// Frees the job for another claim; `reason` is recorded when the attempt failed, and an
 /// attempt that did not fail (shutdown) is not counted.
-void release(pqxx::work& tx, const std::string& stream_id, const std::optional<std::string>& reason);
+bool release(pqxx::work& tx, const std::string& stream_id, const std::string& owner,
+             const std::optional<std::string>& reason);
 /// Ready recordings whose live segments are still on disk and older than `retention`.
 std::vector<std::string> live_due(pqxx::work& tx, std::chrono::seconds retention);
 void mark_live_removed(pqxx::work& tx, const std::string& stream_id);

@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "dto.hpp"
-#include "reelhub/core/app.hpp"
+#include "modules/kit/context.hpp"
 #include "service.hpp"
 
 namespace reelhub::recordings {
@@ -33,18 +33,15 @@ class Handlers {
 
 }  // namespace
 
-void register_routes(App& app, RecordingService& service) {
-  auto handlers = std::make_shared<Handlers>(service);
-  auto bind = [handlers](Response (Handlers::*fn)(Request&)) {
-    return [handlers, fn](Request& req) { return (handlers.get()->*fn)(req); };
-  };
+void register_routes(const modules::Context& ctx, RecordingService& service) {
+  auto bind = http::bind_members(std::make_shared<Handlers>(service));
   using http::Access;
   const http::RouteOptions anyone{.access = Access::optional_user};
   const http::RouteOptions user{.access = Access::user};
   // Players fetch these from any site and seek with Range requests: CORS `*`, no request budget.
   const http::RouteOptions media{.rate_policy = "", .public_media = true};
 
-  http::Router& r = app.router;
+  http::Router& r = ctx.router;
   r.add("GET", "/api/v1/recordings", bind(&Handlers::list), anyone);
   r.add("GET", "/api/v1/recordings/{stream_id}", bind(&Handlers::get_one), anyone);
   r.add("GET", "/api/v1/recordings/{stream_id}/video", bind(&Handlers::video), media);

@@ -1,21 +1,18 @@
 #include "service.hpp"
 
-#include <pthread.h>
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
-#include <cstring>
 #include <stdexcept>
 #include <string_view>
 
 #include "dto.hpp"
+#include "modules/kit/ids.hpp"
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/files.hpp"
 #include "reelhub/core/validation.hpp"
+#include "reelhub/media/live_playlist.hpp"
 #include "reelhub/media/recording.hpp"
 #include "repo.hpp"
 
@@ -29,22 +26,9 @@ const std::array<std::string_view, 3> kStatuses = {"processing", "ready", "faile
 [[noreturn]] void recording_not_found() { throw ApiError(ErrorCode::not_found, "Recording not found"); }
 
 /// The stream id of a path, canonical; anything but a UUID names no recording.
-std::string recording_ref(const std::string& stream_id) {
-  auto canonical = canonical_uuid(stream_id);
-  if (!canonical) recording_not_found();
-  return *canonical;
-}
+std::string recording_ref(const std::string& stream_id) { return modules::require_uuid(stream_id, "Recording not found"); }
 
 std::string topic_of(const std::string& stream_id) { return "stream:" + stream_id; }
-
-/// Names the calling thread (top -H, /proc) and lowers its CPU priority (Linux: setpriority on a
-/// thread id is per thread).
-void become_worker_thread() {
-  ::pthread_setname_np(::pthread_self(), "recording");
-  if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kWorkerNice) != 0) {
-    spdlog::warn("recordings: cannot lower the worker's priority: {}", std::strerror(errno));
-  }
-}
 
 void remove_quietly(const std::filesystem::path& path) {
   std::error_code ec;
@@ -73,15 +57,40 @@ class TempFile {
 
 }  // namespace
 
-struct RecordingService::Job {
-  repo::Claim claim;
-};
-
 RecordingService::RecordingService(db::Pool& db, ws::Hub& hub, std::filesystem::path media_root,
                                    RecordingOptions options)
-    : db_(db), hub_(hub), media_root_(std::move(media_root)), options_(options) {}
+    : db_(db),
+      hub_(hub),
+      media_root_(std::move(media_root)),
+      options_(options),
+      runner_({.name = "recording",
+               .workers = std::max(1, options.workers),
+               .nice = kWorkerNice,
+               .lease = options.lease,
+               .poll_interval = options.poll_interval,
+               .max_attempts = kMaxAttempts},
+              job_handlers()) {}
 
-RecordingService::~RecordingService() { stop(); }
+jobs::Handlers<repo::Claim> RecordingService::job_handlers() {
+  jobs::Handlers<repo::Claim> handlers{
+      .claim =
+          [this](const std::string& owner, std::chrono::seconds lease) {
+            return db_.transact([&](pqxx::work& tx) { return repo::claim(tx, owner, lease); });
+          },
+      .renew =
+          [this](const repo::Claim& job, const std::string& owner, std::chrono::seconds lease) {
+            return db_.transact([&](pqxx::work& tx) { return repo::renew(tx, job.stream_id, owner, lease); });
+          },
+      .run = [this](const repo::Claim& job, jobs::Lease& lease) { process(job, lease); },
+      .fail = [this](const repo::Claim& job, const std::string& owner,
+                     const std::string& reason) { fail(job, owner, reason); },
+      .release = [this](const repo::Claim& job, const std::string& owner,
+                        const std::optional<std::string>& reason) { release(job, owner, reason); },
+  };
+  // Without a retention, segments are removed as soon as their recording is ready.
+  if (options_.live_retention.count() > 0) handlers.housekeeping = [this] { sweep_live_segments(); };
+  return handlers;
+}
 
 void RecordingService::enqueue(const RecordingRequest& request) {
   const auto stream_id = canonical_uuid(request.stream_id);
@@ -90,98 +99,59 @@ void RecordingService::enqueue(const RecordingRequest& request) {
       [&](pqxx::work& tx) { return repo::insert(tx, *stream_id, request.user_id, request.username, request.title); });
   if (!inserted) return;  // the stream was stopped before: its recording exists
   spdlog::info("recordings: queued stream {}", *stream_id);
-  {
-    std::lock_guard lock(mutex_);
-    woken_ = true;
-  }
-  wake_.notify_one();
+  runner_.wake();
 }
 
-void RecordingService::start() {
-  std::lock_guard lock(mutex_);
-  if (!workers_.empty()) return;
-  stopping_ = false;
-  for (int i = 0; i < std::max(1, options_.workers); ++i) workers_.emplace_back([this, i] { work(i == 0); });
+void RecordingService::start() { runner_.start(); }
+
+void RecordingService::stop() { runner_.stop(); }
+
+void RecordingService::fail(const repo::Claim& job, const std::string& owner, const std::string& reason) {
+  const std::string& id = job.stream_id;
+  if (!db_.transact([&](pqxx::work& tx) { return repo::mark_failed(tx, id, owner, reason); })) return;
+  spdlog::error("recordings: stream {} failed: {}", id, reason);
+  hub_.publish(topic_of(id), "recording_failed", {{"stream_id", id}, {"status", "failed"}, {"reason", reason}});
 }
 
-void RecordingService::stop() {
-  std::vector<std::thread> workers;
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-    workers.swap(workers_);
-  }
-  wake_.notify_all();
-  for (auto& worker : workers) worker.join();
-}
-
-void RecordingService::work(bool sweeps) {
-  become_worker_thread();
-  auto next_sweep = std::chrono::steady_clock::now();
-  while (!stopping_) {
-    bool busy = false;
-    try {
-      busy = run_one();
-      if (sweeps && options_.live_retention.count() > 0 && std::chrono::steady_clock::now() >= next_sweep) {
-        next_sweep = std::chrono::steady_clock::now() + options_.poll_interval;
-        sweep_live_segments();
-      }
-    } catch (const std::exception& e) {
-      // The database is down or a disk is full: try again at the next poll.
-      spdlog::error("recordings: worker: {}", e.what());
-    }
-    if (busy) continue;
-    std::unique_lock lock(mutex_);
-    wake_.wait_for(lock, options_.poll_interval, [&] { return woken_ || stopping_; });
-    woken_ = false;
-  }
-}
-
-bool RecordingService::run_one() {
-  const auto claim = db_.transact([&](pqxx::work& tx) { return repo::claim(tx, options_.lease); });
-  if (!claim) return false;
-  const std::string& id = claim->stream_id;
-  auto fail = [&](const std::string& reason) {
-    spdlog::error("recordings: stream {} failed: {}", id, reason);
-    db_.transact([&](pqxx::work& tx) { repo::mark_failed(tx, id, reason); });
-    hub_.publish(topic_of(id), "recording_failed", {{"stream_id", id}, {"status", "failed"}, {"reason", reason}});
-  };
-  if (claim->attempts > kMaxAttempts) {
-    // Claimed that often without an outcome: its workers died on it (crash, OOM, SIGKILL).
-    std::string reason = "processing was interrupted (its worker died); gave up after ";
-    reason += std::to_string(claim->attempts - 1);
-    reason += " attempts";
-    if (claim->last_failure) reason += "; last error: " + *claim->last_failure;
-    fail(reason);
-    return true;
-  }
-  spdlog::info("recordings: processing stream {} (attempt {})", id, claim->attempts);
-  try {
-    process(Job{*claim});
-  } catch (const media::Cancelled&) {
+void RecordingService::release(const repo::Claim& job, const std::string& owner,
+                               const std::optional<std::string>& reason) {
+  const std::string& id = job.stream_id;
+  if (!db_.transact([&](pqxx::work& tx) { return repo::release(tx, id, owner, reason); })) return;
+  if (reason) {
+    spdlog::warn("recordings: stream {} attempt {} failed, will retry: {}", id, job.attempts, *reason);
+  } else {
     spdlog::info("recordings: stream {} left for the next start", id);
-    db_.transact([&](pqxx::work& tx) { repo::release(tx, id, std::nullopt); });
-  } catch (const std::exception& e) {
-    if (claim->attempts >= kMaxAttempts) {
-      fail(e.what());
-    } else {
-      spdlog::warn("recordings: stream {} attempt {} failed, will retry: {}", id, claim->attempts, e.what());
-      db_.transact([&](pqxx::work& tx) { repo::release(tx, id, std::string(e.what())); });
-    }
   }
-  return true;
 }
 
-void RecordingService::process(const Job& job) {
-  const std::string& id = job.claim.stream_id;
+void RecordingService::leave(const std::string& stream_id) {
+  if (db_.transact([&](pqxx::work& tx) { return repo::find(tx, stream_id).has_value(); })) {
+    spdlog::info("recordings: stream {} was taken over by another worker", stream_id);
+    return;
+  }
+  spdlog::info("recordings: stream {} was deleted while processing", stream_id);
+  remove_quietly(recording_dir(stream_id));
+}
+
+void RecordingService::process(const repo::Claim& job, jobs::Lease& lease) {
+  const std::string& id = job.stream_id;
+  spdlog::info("recordings: processing stream {} (attempt {})", id, job.attempts);
   const auto dir = recording_dir(id);
   std::filesystem::create_directories(dir);
   const auto video = dir / "video.mp4";
   // Written under a unique name and renamed into place: a player never gets half an MP4, and a
   // worker wrongly taken for dead cannot tear the file another one is writing.
   TempFile part(temp_path_beside(video));
-  const auto result = media::remux_segments_to_mp4(media::ordered_segments(live_dir(id)), part.path(),
-                                                   [this] { return stopping_.load(); });
+  const auto result = [&] {
+    try {
+      // Each packet renews the lease when due: a remux of hours of video outlasts any lease.
+      return media::remux_segments_to_mp4(media::ordered_segments(live_dir(id)), part.path(),
+                                          [&lease] { return !lease.keep_alive(); });
+    } catch (const media::Cancelled&) {
+      if (lease.lost()) leave(id);
+      throw;  // the runner gives the job back when it is stopping
+    }
+  }();
   part.rename_to(video);
 
   bool has_thumbnail = false;
@@ -194,11 +164,11 @@ void RecordingService::process(const Job& job) {
     spdlog::warn("recordings: no thumbnail for stream {}: {}", id, e.what());
   }
   const auto size = static_cast<std::int64_t>(std::filesystem::file_size(video));
-  const bool kept = db_.transact(
-      [&](pqxx::work& tx) { return repo::mark_ready(tx, id, result.duration_seconds, size, has_thumbnail); });
+  const bool kept = db_.transact([&](pqxx::work& tx) {
+    return repo::mark_ready(tx, id, lease.owner(), result.duration_seconds, size, has_thumbnail);
+  });
   if (!kept) {
-    spdlog::info("recordings: stream {} was deleted while processing", id);
-    remove_quietly(dir);
+    leave(id);
     return;
   }
   spdlog::info("recordings: stream {} ready: {:.1f} s, {} bytes, {} segments ({} skipped)", id,
@@ -223,7 +193,7 @@ std::filesystem::path RecordingService::recording_dir(const std::string& stream_
 }
 
 std::filesystem::path RecordingService::live_dir(const std::string& stream_id) const {
-  return media_root_ / "live" / stream_id;
+  return media::live_dir(media_root_, stream_id);
 }
 
 Recording RecordingService::get(const std::string& stream_id) {
@@ -262,12 +232,12 @@ std::filesystem::path RecordingService::thumbnail_path(const std::string& stream
   return recording_dir(recording.stream_id) / "thumbnail.jpg";
 }
 
-std::string RecordingService::remove(const http::AuthUser& caller, const std::string& stream_id) {
+std::string RecordingService::remove(const auth::AuthUser& caller, const std::string& stream_id) {
   const std::string id = recording_ref(stream_id);
   db_.transact([&](pqxx::work& tx) {
     const auto recording = repo::find(tx, id);
     if (!recording) recording_not_found();
-    if (recording->user_id != caller.id && caller.role != http::Role::admin) {
+    if (recording->user_id != caller.id && caller.role != auth::Role::admin) {
       throw ApiError(ErrorCode::forbidden, "Only the owner or an admin may delete this recording");
     }
     repo::remove(tx, id);

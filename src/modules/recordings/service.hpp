@@ -3,21 +3,19 @@
 // worker threads from the stream's live segments; who may read and delete recordings; what is
 // published on the hub's `stream:<id>` topics when one is ready or failed.
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "model.hpp"
 #include "reelhub/db/pool.hpp"
-#include "reelhub/http/message.hpp"
+#include "reelhub/auth/identity.hpp"
+#include "reelhub/jobs/runner.hpp"
 #include "reelhub/ws/hub.hpp"
+#include "repo.hpp"
 
 namespace reelhub::recordings {
 
@@ -33,8 +31,8 @@ struct RecordingOptions {
   int workers = 1;
   /// How long live segments stay on disk after their recording is ready (0 = removed at once).
   std::chrono::seconds live_retention{0};
-  /// How long a claimed job is its worker's. Past it, the worker is taken for dead and another
-  /// claims the job: keep it above the longest remux (minutes for hours of video).
+  /// How long a claimed job is its worker's without a renewal (a remux renews it every third of
+  /// it). Past it, the worker is taken for dead and another claims the job.
   std::chrono::seconds lease{600};
   /// How often an idle worker looks for jobs other instances enqueued and sweeps old segments.
   std::chrono::milliseconds poll_interval{5000};
@@ -47,13 +45,6 @@ struct RecordingFilter {
   std::int64_t offset = 0;
 };
 
-struct RecordingPage {
-  std::vector<Recording> recordings{};
-  std::int64_t total = 0;
-  std::int64_t limit = 0;
-  std::int64_t offset = 0;
-};
-
 /// Jobs and reads of recordings. Processing runs on its own threads at a lower CPU priority
 /// than live ingest; the HTTP handlers only read rows and files.
 class RecordingService {
@@ -62,7 +53,6 @@ class RecordingService {
   static constexpr int kMaxAttempts = 2;
 
   RecordingService(db::Pool& db, ws::Hub& hub, std::filesystem::path media_root, RecordingOptions options);
-  ~RecordingService();  // stops the worker
   RecordingService(const RecordingService&) = delete;
   RecordingService& operator=(const RecordingService&) = delete;
 
@@ -72,7 +62,7 @@ class RecordingService {
   /// Starts the worker thread(s); jobs left unfinished by a previous process (crash/restart) are resumed.
   void start();
   /// Stops the workers; a remux in progress is abandoned and its job left for the next start
-  /// (the interrupted claim is not counted).
+  /// (the interrupted claim is not counted). The destructor stops them too.
   void stop();
 
   /// 404 for an unknown stream id (or one that is no UUID).
@@ -84,14 +74,17 @@ class RecordingService {
   std::filesystem::path thumbnail_path(const std::string& stream_id);
   /// Deletes the recording, its files and any live segments left. Owner or admin (403), 404 unknown.
   /// Returns the canonical stream id.
-  std::string remove(const http::AuthUser& caller, const std::string& stream_id);
+  std::string remove(const auth::AuthUser& caller, const std::string& stream_id);
 
  private:
-  struct Job;
-  void work(bool sweeps);  // `sweeps`: this worker also removes old live segments
-  /// Claims and processes one job; false when none was claimable.
-  bool run_one();
-  void process(const Job& job);
+  /// What the runner calls to claim, run, renew and settle this module's jobs.
+  jobs::Handlers<repo::Claim> job_handlers();
+  void process(const repo::Claim& job, jobs::Lease& lease);
+  /// After the job was found no longer ours: removes what this worker wrote when the recording
+  /// was deleted meanwhile (another worker that took it over owns the files otherwise).
+  void leave(const std::string& stream_id);
+  void fail(const repo::Claim& job, const std::string& owner, const std::string& reason);
+  void release(const repo::Claim& job, const std::string& owner, const std::optional<std::string>& reason);
   void sweep_live_segments();
   std::filesystem::path recording_dir(const std::string& stream_id) const;
   std::filesystem::path live_dir(const std::string& stream_id) const;
@@ -101,11 +94,7 @@ class RecordingService {
   ws::Hub& hub_;
   std::filesystem::path media_root_;
   RecordingOptions options_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool woken_ = false;  // guarded by mutex_: a job was enqueued since a worker last looked
-  std::atomic<bool> stopping_{false};
-  std::vector<std::thread> workers_;
+  jobs::Runner<repo::Claim> runner_;  // last: its workers stop before what they use is destroyed
 };
 
 }  // namespace reelhub::recordings

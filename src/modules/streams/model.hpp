@@ -5,6 +5,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "reelhub/media/live_channel.hpp"
 
 namespace reelhub::streams {
 
@@ -29,6 +32,31 @@ struct StreamRow {
   std::string created_at;
   std::string updated_at;
   bool recording_requested = false;  // the recordings module has the segments
+};
+
+/// A stream with what is known only at runtime (owner's name, live viewers).
+struct StreamView {
+  StreamRow row;
+  std::string username;
+  int viewer_count = 0;
+  std::optional<std::string> srt_url;  // owner and admins only, once started
+};
+
+struct StreamsPage {
+  std::vector<StreamView> streams;
+  std::int64_t total = 0;
+  int limit = 50;
+  int offset = 0;
+};
+
+/// GET /stream/{id}/status: the seed fields plus what an operator needs to debug a publisher.
+struct IngestStatus {
+  StreamRow row;
+  bool publisher_connected = false;
+  std::size_t hls_files_count = 0;
+  std::int64_t uptime_seconds = 0;  // of the current publisher
+  int viewer_count = 0;
+  std::optional<media::IngestStats> ingest;
 };
 
 }  // namespace reelhub::streams

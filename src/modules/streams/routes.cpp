@@ -1,7 +1,7 @@
 #include "routes.hpp"
 
 #include "dto.hpp"
-#include "reelhub/core/app.hpp"
+#include "modules/kit/context.hpp"
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/validation.hpp"
 #include "reelhub/media/live_playlist.hpp"
@@ -15,8 +15,7 @@ using http::Response;
 /// The stream endpoints, sharing one service.
 class Handlers {
  public:
-  Handlers(std::shared_ptr<StreamService> service, std::uint16_t srt_port)
-      : service_(std::move(service)), srt_port_(srt_port) {}
+  Handlers(StreamService& service, std::uint16_t srt_port) : service_(service), srt_port_(srt_port) {}
 
   Response create(Request& req);
   Response start(Request& req);
@@ -30,19 +29,19 @@ class Handlers {
   Response segment(Request& req);
 
  private:
-  std::shared_ptr<StreamService> service_;
+  StreamService& service_;
   std::uint16_t srt_port_;
 };
 
 }  // namespace
 
-void register_routes(App& app, std::shared_ptr<StreamService> service) {
-  app.hub.register_topic("stream", [service](const http::AuthUser& user, const std::string& id) {
-    return service->may_subscribe(user, id);
+void register_routes(const modules::Context& ctx, StreamService& service) {
+  ctx.hub.register_topic("stream", [&service](const auth::AuthUser& user, const std::string& id) {
+    return service.may_subscribe(user, id);
   });
-  auto bind = http::bind_members(std::make_shared<Handlers>(service, app.config.srt_port));
+  auto bind = http::bind_members(std::make_shared<Handlers>(service, ctx.config.srt_port));
   using http::Access;
-  using http::Role;
+  using auth::Role;
   const http::RouteOptions user{.access = Access::user};
   const http::RouteOptions streamer{.access = Access::user, .min_role = Role::streamer};
   const http::RouteOptions control{.access = Access::user, .min_role = Role::streamer, .rate_policy = "live"};
@@ -51,7 +50,7 @@ void register_routes(App& app, std::shared_ptr<StreamService> service) {
   // on the io thread (no database, no file read beyond a stat).
   const http::RouteOptions media{.rate_policy = "", .blocking = false, .public_media = true};
 
-  http::Router& r = app.router;
+  http::Router& r = ctx.router;
   r.add("POST", "/api/streams", bind(&Handlers::create), streamer);
   r.add("GET", "/api/streams", bind(&Handlers::list), user);
   r.add("GET", "/api/streams/{id}", bind(&Handlers::get_one), user);
@@ -74,7 +73,7 @@ Response Handlers::create(Request& req) {
   stream.title = v.optional_string("title", 1, StreamService::kMaxTitle).value_or("");
   stream.description = v.optional_string("description", 0, StreamService::kMaxDescription).value_or("");
   v.throw_if_failed();
-  const StreamRow row = service_->create(req.auth(), stream);
+  const StreamRow row = service_.create(req.auth(), stream);
   return Response::json(201, {{"stream_id", row.id},
                               {"name", row.name},
                               {"title", row.title},
@@ -86,7 +85,7 @@ Response Handlers::create(Request& req) {
 }
 
 Response Handlers::start(Request& req) {
-  const StreamView v = service_->start(req.auth(), req.param("id"));
+  const StreamView v = service_.start(req.auth(), req.param("id"));
   return Response::json(200, {{"stream_id", v.row.id},
                               {"status", status_name(v.row.status)},
                               {"port", srt_port_},
@@ -96,7 +95,7 @@ Response Handlers::start(Request& req) {
 }
 
 Response Handlers::stop(Request& req) {
-  const StreamView v = service_->stop(req.auth(), req.param("id"));
+  const StreamView v = service_.stop(req.auth(), req.param("id"));
   return Response::json(200, {{"stream_id", v.row.id},
                               {"status", status_name(v.row.status)},
                               {"user_id", v.row.user_id},
@@ -105,7 +104,7 @@ Response Handlers::stop(Request& req) {
 }
 
 Response Handlers::get_one(Request& req) {
-  return Response::json(200, stream_json(service_->get(req.auth(), req.param("id")), srt_port_));
+  return Response::json(200, stream_json(service_.get(req.auth(), req.param("id")), srt_port_));
 }
 
 Response Handlers::list(Request& req) {
@@ -118,25 +117,25 @@ Response Handlers::list(Request& req) {
   }
   const auto limit = static_cast<int>(http::query_int(req, "limit", 50, 1, 100));
   const auto offset = static_cast<int>(http::query_int(req, "offset", 0, 0, 1'000'000));
-  return Response::json(200, streams_page_json(service_->list(req.auth(), status, limit, offset), srt_port_));
+  return Response::json(200, streams_page_json(service_.list(req.auth(), status, limit, offset), srt_port_));
 }
 
 Response Handlers::delete_one(Request& req) {
-  service_->remove(req.auth(), req.param("id"));
+  service_.remove(req.auth(), req.param("id"));
   return Response::json(200, {{"message", "Stream deleted successfully"}, {"stream_id", req.param("id")}});
 }
 
 Response Handlers::live(Request& req) {
   const auto limit = static_cast<int>(http::query_int(req, "limit", 50, 1, 100));
   const auto offset = static_cast<int>(http::query_int(req, "offset", 0, 0, 1'000'000));
-  return Response::json(200, streams_page_json(service_->live(limit, offset), srt_port_));
+  return Response::json(200, streams_page_json(service_.live(limit, offset), srt_port_));
 }
 
-Response Handlers::status(Request& req) { return Response::json(200, status_json(service_->status(req.param("id")))); }
+Response Handlers::status(Request& req) { return Response::json(200, status_json(service_.status(req.param("id")))); }
 
 Response Handlers::playlist(Request& req) {
   Response res;
-  res.body = service_->playlist(req.param("id"), req.remote_ip + '|' + req.header("User-Agent"));
+  res.body = service_.playlist(req.param("id"), req.remote_ip + '|' + req.header("User-Agent"));
   res.headers["Content-Type"] = "application/vnd.apple.mpegurl";
   res.headers["Cache-Control"] = "no-cache";
   return res;
@@ -146,7 +145,7 @@ Response Handlers::segment(Request& req) {
   // Only "segment_<n>.ts" names a live segment, so no path is ever built from the request.
   const auto n = media::segment_number(req.param("segment"));
   if (!n) throw ApiError(ErrorCode::not_found, "Segment not found");
-  const SegmentSource source = service_->segment(req.param("id"), static_cast<std::uint64_t>(*n));
+  const SegmentSource source = service_.segment(req.param("id"), static_cast<std::uint64_t>(*n));
   // A segment never changes once listed: players and CDNs may keep it.
   constexpr const char* kImmutable = "public, max-age=86400, immutable";
   if (!source.data) {

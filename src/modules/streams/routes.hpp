@@ -4,13 +4,13 @@
 
 #include "service.hpp"
 
-namespace reelhub {
-struct App;
+namespace reelhub::modules {
+struct Context;
 }
 
 namespace reelhub::streams {
 
 /// Registers the routes and the `stream` hub topic.
-void register_routes(App& app, std::shared_ptr<StreamService> service);
+void register_routes(const modules::Context& ctx, StreamService& service);
 
 }  // namespace reelhub::streams

@@ -6,6 +6,8 @@
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/random.hpp"
 #include "reelhub/core/validation.hpp"
+#include "modules/kit/ids.hpp"
+#include "reelhub/media/live_playlist.hpp"
 #include "repo.hpp"
 
 namespace reelhub::streams {
@@ -18,14 +20,10 @@ constexpr auto kSessionDrain = std::chrono::seconds(5);
 
 [[noreturn]] void stream_not_found() { throw ApiError(ErrorCode::not_found, "Stream not found"); }
 
-bool is_admin(const http::AuthUser& u) { return u.role == http::Role::admin; }
-bool may_manage(const http::AuthUser& u, const StreamRow& row) { return is_admin(u) || u.id == row.user_id; }
+bool is_admin(const auth::AuthUser& u) { return u.role == auth::Role::admin; }
+bool may_manage(const auth::AuthUser& u, const StreamRow& row) { return is_admin(u) || u.id == row.user_id; }
 
-std::string canonical_id(const std::string& id) {
-  auto canonical = canonical_uuid(id);
-  if (!canonical) stream_not_found();
-  return std::move(*canonical);
-}
+std::string canonical_id(const std::string& id) { return modules::require_uuid(id, "Stream not found"); }
 
 }  // namespace
 
@@ -56,23 +54,18 @@ StreamService::StreamService(db::Pool& db, ws::Hub& hub, metrics::Registry& metr
       return out;
     });
   }
-  events_thread_ = std::thread([this] { run_events(); });
+  events_thread_ = std::jthread([this](std::stop_token stop) { run_events(stop); });
 }
 
 StreamService::~StreamService() { stop(); }
 
 void StreamService::stop() {
-  {
-    std::lock_guard lock(events_mutex_);
-    if (stopping_) return;
-    stopping_ = true;
-  }
-  events_cv_.notify_all();
-  events_thread_.join();
+  events_thread_.request_stop();  // wakes the thread's wait on events_cv_
+  if (events_thread_.joinable()) events_thread_.join();
 }
 
-StreamRow StreamService::create(const http::AuthUser& caller, const NewStream& s) {
-  if (caller.role == http::Role::viewer) throw ApiError(ErrorCode::forbidden, "Only streamers can create streams");
+StreamRow StreamService::create(const auth::AuthUser& caller, const NewStream& s) {
+  if (caller.role == auth::Role::viewer) throw ApiError(ErrorCode::forbidden, "Only streamers can create streams");
   StreamRow row = db_.transact([&](pqxx::work& tx) {
     return repo::insert(tx, {caller.id, s.name, s.title.empty() ? s.name : s.title, s.description, random_hex(16)});
   });
@@ -80,14 +73,14 @@ StreamRow StreamService::create(const http::AuthUser& caller, const NewStream& s
   return row;
 }
 
-StreamRow StreamService::owned(pqxx::work& tx, const http::AuthUser& caller, const std::string& id) {
+StreamRow StreamService::owned(pqxx::work& tx, const auth::AuthUser& caller, const std::string& id) {
   auto row = repo::find(tx, canonical_id(id));
   if (!row) stream_not_found();
   if (!may_manage(caller, *row)) throw ApiError(ErrorCode::forbidden, "Only the stream's owner can do this");
   return std::move(*row);
 }
 
-StreamView StreamService::start(const http::AuthUser& caller, const std::string& id) {
+StreamView StreamService::start(const auth::AuthUser& caller, const std::string& id) {
   StreamRow row = db_.transact([&](pqxx::work& tx) {
     StreamRow current = owned(tx, caller, id);
     if (current.status == StreamStatus::stopped)
@@ -102,7 +95,7 @@ StreamView StreamService::start(const http::AuthUser& caller, const std::string&
   return view_of(std::move(row), &caller);
 }
 
-StreamView StreamService::stop(const http::AuthUser& caller, const std::string& id) {
+StreamView StreamService::stop(const auth::AuthUser& caller, const std::string& id) {
   std::optional<StreamRow> stopped;
   StreamRow row = db_.transact([&](pqxx::work& tx) {
     StreamRow current = owned(tx, caller, id);
@@ -116,20 +109,20 @@ StreamView StreamService::stop(const http::AuthUser& caller, const std::string& 
   return view_of(std::move(row), &caller);
 }
 
-StreamView StreamService::get(const http::AuthUser& caller, const std::string& id) {
+StreamView StreamService::get(const auth::AuthUser& caller, const std::string& id) {
   auto row = db_.transact([&](pqxx::work& tx) { return repo::find(tx, canonical_id(id)); });
   if (!row) stream_not_found();
   return view_of(std::move(*row), &caller);
 }
 
-StreamsPage StreamService::list(const http::AuthUser& caller, const std::optional<StreamStatus>& status, int limit,
+StreamsPage StreamService::list(const auth::AuthUser& caller, const std::optional<StreamStatus>& status, int limit,
                                 int offset) {
   repo::ListFilter filter{is_admin(caller) ? std::nullopt : std::optional(caller.id), status, limit, offset};
   auto page = db_.transact([&](pqxx::work& tx) { return repo::list(tx, filter); });
   return {views_of(std::move(page.rows)), page.total, limit, offset};
 }
 
-void StreamService::remove(const http::AuthUser& caller, const std::string& id) {
+void StreamService::remove(const auth::AuthUser& caller, const std::string& id) {
   const StreamRow row = db_.transact([&](pqxx::work& tx) {
     StreamRow current = owned(tx, caller, id);
     repo::remove(tx, current.id);
@@ -140,7 +133,7 @@ void StreamService::remove(const http::AuthUser& caller, const std::string& id) 
   // Segments already handed to the recordings module are its to delete; the rest go now.
   if (!row.recording_requested) {
     std::error_code ec;
-    std::filesystem::remove_all(options_.media_root / "live" / row.id, ec);
+    std::filesystem::remove_all(media::live_dir(options_.media_root, row.id), ec);
   }
   hub_.publish("stream:" + row.id, "stream_status", {{"stream_id", row.id}, {"status", "deleted"}});
 }
@@ -184,10 +177,10 @@ SegmentSource StreamService::segment(const std::string& id, std::uint64_t sequen
   if (const auto channel = channels_.find(stream_id))
     if (auto data = channel->playlist().segment(sequence)) return {std::move(data), {}};
   // Out of the memory window (or the stream ended): the file, while it is kept for the recording.
-  return {nullptr, options_.media_root / "live" / stream_id / ("segment_" + std::to_string(sequence) + ".ts")};
+  return {nullptr, media::live_dir(options_.media_root, stream_id) / media::segment_file_name(sequence)};
 }
 
-bool StreamService::may_subscribe(const http::AuthUser&, const std::string& id) {
+bool StreamService::may_subscribe(const auth::AuthUser&, const std::string& id) {
   if (!is_valid_uuid(id)) return false;
   return db_.transact([&](pqxx::work& tx) { return repo::find(tx, id).has_value(); });
 }
@@ -236,7 +229,7 @@ void StreamService::publisher_disconnected(const std::string& stream_id, const s
 }
 
 void StreamService::open_channel(const StreamRow& row) {
-  channels_.open(std::make_shared<media::LiveChannel>(row.id, row.passphrase, options_.media_root / "live" / row.id,
+  channels_.open(std::make_shared<media::LiveChannel>(row.id, row.passphrase, media::live_dir(options_.media_root, row.id),
                                                       options_.live));
   const std::string id = row.id;
   post([this, id] { waiting_since_[id] = Clock::now(); });
@@ -248,9 +241,9 @@ void StreamService::finish(const StreamRow& row) {
     if (!channel->wait_until_idle(kSessionDrain))
       spdlog::warn("live {}: publisher session still running after {} s", row.id, kSessionDrain.count());
   }
-  if (media::next_segment_number(options_.media_root / "live" / row.id) > 0) {
-    const auto cards = accounts_.cards({row.user_id});
-    on_ended_(EndedStream{row.id, row.user_id, cards.empty() ? std::string() : cards.front().username, row.title});
+  if (media::next_segment_number(media::live_dir(options_.media_root, row.id)) > 0) {
+    auto names = accounts_.usernames({row.user_id});
+    on_ended_(EndedStream{row.id, row.user_id, names[row.user_id], row.title});
   }
   // Also marked when there was nothing to record, so start-up does not look at it again.
   db_.transact([&](pqxx::work& tx) { repo::mark_recording_requested(tx, row.id); });
@@ -279,7 +272,7 @@ std::string StreamService::srt_url(const StreamRow& row) const {
   return url;
 }
 
-StreamView StreamService::view_of(StreamRow row, const http::AuthUser* caller) {
+StreamView StreamService::view_of(StreamRow row, const auth::AuthUser* caller) {
   StreamView view = std::move(views_of({std::move(row)}).front());
   if (caller != nullptr && may_manage(*caller, view.row) && view.row.status != StreamStatus::created)
     view.srt_url = srt_url(view.row);
@@ -289,9 +282,7 @@ StreamView StreamService::view_of(StreamRow row, const http::AuthUser* caller) {
 std::vector<StreamView> StreamService::views_of(std::vector<StreamRow> rows) {
   std::vector<std::int64_t> ids;
   for (const StreamRow& r : rows) ids.push_back(r.user_id);
-  std::map<std::int64_t, std::string> names;
-  if (!ids.empty())
-    for (const auto& card : accounts_.cards(ids)) names[card.id] = card.username;
+  auto names = accounts_.usernames(std::move(ids));
   std::vector<StreamView> views;
   views.reserve(rows.size());
   for (StreamRow& r : rows) {
@@ -312,31 +303,29 @@ void StreamService::post(std::function<void()> task) {
   events_cv_.notify_one();
 }
 
-void StreamService::run_events() {
+void StreamService::run_events(std::stop_token stop) {
+  // Runs `step` without the lock; a failed step is logged and the loop goes on.
+  const auto run_unlocked = [](std::unique_lock<std::mutex>& lock, const char* what, const auto& step) {
+    lock.unlock();
+    try {
+      step();
+    } catch (const std::exception& e) {
+      spdlog::error("streams: {} failed: {}", what, e.what());
+    }
+    lock.lock();
+  };
   auto next_tick = Clock::now() + std::chrono::seconds(1);
   std::unique_lock lock(events_mutex_);
-  while (!stopping_ || !events_.empty()) {
-    events_cv_.wait_until(lock, next_tick, [&] { return stopping_ || !events_.empty(); });
+  while (!stop.stop_requested() || !events_.empty()) {
+    events_cv_.wait_until(lock, stop, next_tick, [&] { return !events_.empty(); });
     // Drained even when stopping: the last sessions' "publisher gone" must reach the database.
     while (!events_.empty()) {
       auto task = std::move(events_.front());
       events_.pop_front();
-      lock.unlock();
-      try {
-        task();
-      } catch (const std::exception& e) {
-        spdlog::error("streams: ingest event failed: {}", e.what());
-      }
-      lock.lock();
+      run_unlocked(lock, "ingest event", task);
     }
-    if (Clock::now() >= next_tick && !stopping_) {
-      lock.unlock();
-      try {
-        tick();
-      } catch (const std::exception& e) {
-        spdlog::error("streams: tick failed: {}", e.what());
-      }
-      lock.lock();
+    if (Clock::now() >= next_tick && !stop.stop_requested()) {
+      run_unlocked(lock, "tick", [this] { tick(); });
       next_tick = Clock::now() + std::chrono::seconds(1);
     }
   }

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <stop_token>
 #include <deque>
 #include <filesystem>
 #include <functional>
@@ -19,7 +20,7 @@
 #include "model.hpp"
 #include "modules/users/accounts.hpp"
 #include "reelhub/db/pool.hpp"
-#include "reelhub/http/message.hpp"
+#include "reelhub/auth/identity.hpp"
 #include "reelhub/media/live_channel.hpp"
 #include "reelhub/media/srt_ingest.hpp"
 #include "reelhub/metrics/registry.hpp"
@@ -48,31 +49,6 @@ struct NewStream {
   std::string name, title, description;
 };
 
-/// A stream with what is known only at runtime (owner's name, live viewers).
-struct StreamView {
-  StreamRow row;
-  std::string username;
-  int viewer_count = 0;
-  std::optional<std::string> srt_url;  // owner and admins only, once started
-};
-
-struct StreamsPage {
-  std::vector<StreamView> streams;
-  std::int64_t total = 0;
-  int limit = 50;
-  int offset = 0;
-};
-
-/// GET /stream/{id}/status: the seed fields plus what an operator needs to debug a publisher.
-struct IngestStatus {
-  StreamRow row;
-  bool publisher_connected = false;
-  std::size_t hls_files_count = 0;
-  std::int64_t uptime_seconds = 0;  // of the current publisher
-  int viewer_count = 0;
-  std::optional<media::IngestStats> ingest;
-};
-
 /// A live segment from memory, or the file when it slid out of the in-memory window.
 struct SegmentSource {
   std::shared_ptr<const std::string> data;
@@ -90,19 +66,19 @@ class StreamService : public media::IngestObserver {
   void stop();
 
   /// Streamers and admins (the route checks the role; the service checks it again).
-  StreamRow create(const http::AuthUser& caller, const NewStream& stream);
+  StreamRow create(const auth::AuthUser& caller, const NewStream& stream);
   /// Owner or admin: created → waiting and the channel opens for the publisher. Starting a
   /// started stream returns the same answer; a stopped stream cannot start again (409).
-  StreamView start(const http::AuthUser& caller, const std::string& id);
+  StreamView start(const auth::AuthUser& caller, const std::string& id);
   /// Owner or admin: ends the publisher, hands the segments to the recordings module. Stopping
   /// a stopped stream returns it unchanged; a stream never started cannot stop (409).
-  StreamView stop(const http::AuthUser& caller, const std::string& id);
+  StreamView stop(const auth::AuthUser& caller, const std::string& id);
   /// Any signed-in user; the SRT URL (it carries the secret) only for the owner or an admin.
-  StreamView get(const http::AuthUser& caller, const std::string& id);
+  StreamView get(const auth::AuthUser& caller, const std::string& id);
   /// The caller's own streams; an admin's list has everyone's.
-  StreamsPage list(const http::AuthUser& caller, const std::optional<StreamStatus>& status, int limit, int offset);
+  StreamsPage list(const auth::AuthUser& caller, const std::optional<StreamStatus>& status, int limit, int offset);
   /// Owner or admin. The recording, when there is one, stays (it has its own DELETE).
-  void remove(const http::AuthUser& caller, const std::string& id);
+  void remove(const auth::AuthUser& caller, const std::string& id);
   /// Public: streams that are live right now, newest first.
   StreamsPage live(int limit, int offset);
   IngestStatus status(const std::string& id);
@@ -112,7 +88,7 @@ class StreamService : public media::IngestObserver {
   SegmentSource segment(const std::string& id, std::uint64_t sequence);
 
   /// `stream:<id>` is public to signed-in users, like the stream itself.
-  bool may_subscribe(const http::AuthUser& user, const std::string& id);
+  bool may_subscribe(const auth::AuthUser& user, const std::string& id);
 
   /// Start-up: reopens streams a previous process left started (as waiting, so the publisher may
   /// reconnect and the idle timeout still ends them), remembers created ones for the listener,
@@ -124,8 +100,8 @@ class StreamService : public media::IngestObserver {
   void publisher_disconnected(const std::string& stream_id, const std::string& reason) override;
 
  private:
-  StreamRow owned(pqxx::work& tx, const http::AuthUser& caller, const std::string& id);
-  StreamView view_of(StreamRow row, const http::AuthUser* caller);
+  StreamRow owned(pqxx::work& tx, const auth::AuthUser& caller, const std::string& id);
+  StreamView view_of(StreamRow row, const auth::AuthUser* caller);
   std::vector<StreamView> views_of(std::vector<StreamRow> rows);
   void open_channel(const StreamRow& row);
   /// Closes the channel, waits for its session to write its last segment, requests the recording.
@@ -133,7 +109,7 @@ class StreamService : public media::IngestObserver {
   void publish_status(const StreamRow& row);
   std::string srt_url(const StreamRow& row) const;
   void post(std::function<void()> task);
-  void run_events();
+  void run_events(std::stop_token stop);
   void tick();
 
   db::Pool& db_;
@@ -146,12 +122,11 @@ class StreamService : public media::IngestObserver {
   // Ingest events and the once-a-second tick run on one thread, in order, off the ingest threads
   // (which must keep reading) and off the HTTP workers.
   std::mutex events_mutex_;
-  std::condition_variable events_cv_;
+  std::condition_variable_any events_cv_;  // waits on the events thread's stop token too
   std::deque<std::function<void()>> events_;
-  bool stopping_ = false;
   std::map<std::string, std::chrono::steady_clock::time_point> waiting_since_;  // events thread only
   std::map<std::string, int> published_viewers_;                                // events thread only
-  std::thread events_thread_;
+  std::jthread events_thread_;  // last: it uses everything above
 };
 
 }  // namespace reelhub::streams

@@ -2,14 +2,16 @@
 // The narrow interface the users module offers other modules (auth, chats, videos) for accounts and
 // blocks: they never touch the users or user_blocks tables themselves.
 
+#include <algorithm>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "reelhub/db/pool.hpp"
-#include "reelhub/http/message.hpp"
+#include "reelhub/auth/identity.hpp"
 
 namespace reelhub::users {
 
@@ -17,7 +19,7 @@ struct Account {
   std::int64_t id = 0;
   std::string username;
   std::string email;
-  http::Role role = http::Role::viewer;
+  auth::Role role = auth::Role::viewer;
   bool is_active = true;
   std::string password_hash;
   std::string created_at;  // ISO 8601 Z
@@ -27,7 +29,7 @@ struct NewAccount {
   std::string username;
   std::string email;
   std::string password_hash;
-  http::Role role = http::Role::viewer;
+  auth::Role role = auth::Role::viewer;
 };
 
 /// How other modules show a user (chat members): public fields only.
@@ -51,6 +53,25 @@ class Accounts {
   std::optional<Account> find_by_id(std::int64_t id);
   /// The users among `ids` that exist (active or not), ordered by id.
   std::vector<UserCard> cards(const std::vector<std::int64_t>& ids);
+  /// The usernames of `ids` (repeats allowed) by id; unknown ids are absent. One query.
+  std::map<std::int64_t, std::string> usernames(std::vector<std::int64_t> ids) {
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    std::map<std::int64_t, std::string> names;
+    if (ids.empty()) return names;
+    for (auto& card : cards(ids)) names[card.id] = std::move(card.username);
+    return names;
+  }
+  /// Sets each item's `name` from the account its `id` names (empty for unknown ids): how modules
+  /// show usernames beside rows that hold only user ids. Call outside the module's transaction:
+  /// Accounts borrows its own connection, and holding two at once could exhaust the pool.
+  template <class Item>
+  void fill_usernames(std::vector<Item>& items, std::int64_t Item::*id, std::string Item::*name) {
+    std::vector<std::int64_t> ids;
+    for (const Item& item : items) ids.push_back(item.*id);
+    auto names = usernames(std::move(ids));
+    for (Item& item : items) item.*name = names[item.*id];
+  }
   /// True when `blocker` has blocked `blocked`: `blocked` may not message or invite `blocker`.
   bool is_blocked(std::int64_t blocker, std::int64_t blocked);
   /// The users `blocker` has blocked (feeds hide them).

@@ -8,7 +8,7 @@ nlohmann::json profile_json(const Profile& p) {
   nlohmann::json out = {
       {"id", p.id},
       {"username", p.username},
-      {"role", http::role_name(p.role)},
+      {"role", auth::role_name(p.role)},
       {"display_name", nullable(p.display_name)},
       {"bio", nullable(p.bio)},
       {"avatar_url", nullable(p.avatar_url)},

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "service.hpp"
+#include "model.hpp"
 
 namespace reelhub::users {
 

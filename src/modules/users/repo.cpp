@@ -5,6 +5,7 @@
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/time.hpp"
 #include "reelhub/db/pool.hpp"
+#include "reelhub/db/statements.hpp"
 
 namespace reelhub::users::repo {
 namespace {
@@ -17,33 +18,35 @@ const std::string kUserColumns = R"(u.id, u.username, u.email, u.password_hash, 
   (SELECT count(*) FROM subscriptions s JOIN users sc ON sc.id = s.channel_id AND sc.is_active
     WHERE s.subscriber_id = u.id) AS subscriptions_count)";
 
-const std::string kInsertUser = R"(WITH u AS (
+const db::Statement kInsertUser{"users.insert_user", R"(WITH u AS (
     INSERT INTO users (username, email, password_hash, role) VALUES ($1, $2, $3, $4) RETURNING *)
-  SELECT )" + kUserColumns + " FROM u";
+  SELECT )" + kUserColumns + " FROM u"};
 
-const std::string kFindUser = "SELECT " + kUserColumns + " FROM users u WHERE u.id = $1";
+const db::Statement kFindUser{"users.find_user", "SELECT " + kUserColumns + " FROM users u WHERE u.id = $1"};
 
-const std::string kFindUserByLogin = "SELECT " + kUserColumns + R"( FROM users u
+const db::Statement kFindUserByLogin{"users.find_user_by_login", "SELECT " + kUserColumns + R"( FROM users u
   WHERE lower(u.email) = lower($1) OR lower(u.username) = lower($1)
-  ORDER BY lower(u.email) = lower($1) DESC LIMIT 1)";
+  ORDER BY lower(u.email) = lower($1) DESC LIMIT 1)"};
 
-constexpr const char* kUserState = "SELECT is_active FROM users WHERE id = $1";
-constexpr const char* kLockActiveUserShare = "SELECT 1 FROM users WHERE id = $1 AND is_active FOR SHARE";
-constexpr const char* kLockActiveUserUpdate = "SELECT 1 FROM users WHERE id = $1 AND is_active FOR NO KEY UPDATE";
+const db::Statement kUserState{"users.user_state", "SELECT is_active FROM users WHERE id = $1"};
+const db::Statement kLockActiveUserShare{"users.lock_active_user_share",
+                                         "SELECT 1 FROM users WHERE id = $1 AND is_active FOR SHARE"};
+const db::Statement kLockActiveUserUpdate{"users.lock_active_user_update",
+                                          "SELECT 1 FROM users WHERE id = $1 AND is_active FOR NO KEY UPDATE"};
 
 // $3/$4 NULL keeps the field, '' clears it.
-const std::string kUpdateProfile = R"(WITH u AS (
+const db::Statement kUpdateProfile{"users.update_profile", R"(WITH u AS (
     UPDATE users SET
       username = COALESCE($2, username),
       display_name = CASE WHEN $3::text IS NULL THEN display_name ELSE NULLIF($3::text, '') END,
       bio = CASE WHEN $4::text IS NULL THEN bio ELSE NULLIF($4::text, '') END,
       updated_at = now()
     WHERE id = $1 RETURNING *)
-  SELECT )" + kUserColumns + " FROM u";
+  SELECT )" + kUserColumns + " FROM u"};
 
-constexpr const char* kBumpAvatarVersion = R"(UPDATE users
+const db::Statement kBumpAvatarVersion{"users.bump_avatar_version", R"(UPDATE users
   SET avatar_version = avatar_version + 1, avatar_updated_at = now(), updated_at = now()
-  WHERE id = $1 RETURNING avatar_version)";
+  WHERE id = $1 RETURNING avatar_version)"};
 
 // $1 viewer, $2 pattern (escaped, wrapped in %). Plain ILIKE so the trigram indexes apply;
 // backslash is PostgreSQL's default LIKE escape.
@@ -52,35 +55,40 @@ const std::string kSearchWhere = R"( FROM users u
     AND NOT EXISTS (SELECT 1 FROM user_blocks b
                     WHERE (b.blocker_id = $1 AND b.blocked_id = u.id) OR (b.blocker_id = u.id AND b.blocked_id = $1)))";
 // $3 exact text, $4 escaped prefix pattern: exact username, then prefix matches, then the rest.
-const std::string kSearchUsers = "SELECT " + kUserColumns + kSearchWhere + R"(
+const db::Statement kSearchUsers{"users.search_users", "SELECT " + kUserColumns + kSearchWhere + R"(
   ORDER BY lower(u.username) = lower($3) DESC, u.username ILIKE $4 DESC, lower(u.username), u.id
-  LIMIT $5 OFFSET $6)";
-const std::string kCountSearchUsers = "SELECT count(*)" + kSearchWhere;
+  LIMIT $5 OFFSET $6)"};
+const db::Statement kCountSearchUsers{"users.count_search_users", "SELECT count(*)" + kSearchWhere};
 
-const std::string kListUsers = "SELECT " + kUserColumns + " FROM users u ORDER BY u.id LIMIT $1 OFFSET $2";
-constexpr const char* kCountUsers = "SELECT count(*) FROM users";
-const std::string kFindUsers = "SELECT " + kUserColumns + " FROM users u WHERE u.id = ANY($1::bigint[]) ORDER BY u.id";
+const db::Statement kListUsers{"users.list_users",
+                               "SELECT " + kUserColumns + " FROM users u ORDER BY u.id LIMIT $1 OFFSET $2"};
+const db::Statement kCountUsers{"users.count_users", "SELECT count(*) FROM users"};
+const db::Statement kFindUsers{
+    "users.find_users", "SELECT " + kUserColumns + " FROM users u WHERE u.id = ANY($1::bigint[]) ORDER BY u.id"};
 
-constexpr const char* kInsertBlock =
-    "INSERT INTO user_blocks (blocker_id, blocked_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
-constexpr const char* kDeleteBlock = "DELETE FROM user_blocks WHERE blocker_id = $1 AND blocked_id = $2";
-constexpr const char* kIsBlocked =
-    "SELECT EXISTS (SELECT 1 FROM user_blocks WHERE blocker_id = $1 AND blocked_id = $2)";
-constexpr const char* kBlockedByAny =
-    "SELECT EXISTS (SELECT 1 FROM user_blocks WHERE blocked_id = $1 AND blocker_id = ANY($2::bigint[]))";
-const std::string kBlockedUsers = "SELECT " + kUserColumns + R"( FROM user_blocks b
+const db::Statement kInsertBlock{
+    "users.insert_block", "INSERT INTO user_blocks (blocker_id, blocked_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"};
+const db::Statement kDeleteBlock{"users.delete_block",
+                                 "DELETE FROM user_blocks WHERE blocker_id = $1 AND blocked_id = $2"};
+const db::Statement kIsBlocked{
+    "users.is_blocked", "SELECT EXISTS (SELECT 1 FROM user_blocks WHERE blocker_id = $1 AND blocked_id = $2)"};
+const db::Statement kBlockedByAny{
+    "users.blocked_by_any",
+    "SELECT EXISTS (SELECT 1 FROM user_blocks WHERE blocked_id = $1 AND blocker_id = ANY($2::bigint[]))"};
+const db::Statement kBlockedUsers{"users.blocked_users", "SELECT " + kUserColumns + R"( FROM user_blocks b
   JOIN users u ON u.id = b.blocked_id AND u.is_active
-  WHERE b.blocker_id = $1 ORDER BY b.created_at DESC, u.id)";
+  WHERE b.blocker_id = $1 ORDER BY b.created_at DESC, u.id)"};
 
-constexpr const char* kInsertSubscription =
-    "INSERT INTO subscriptions (subscriber_id, channel_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1";
-constexpr const char* kDeleteSubscription =
-    "DELETE FROM subscriptions WHERE subscriber_id = $1 AND channel_id = $2";
-constexpr const char* kCountSubscribers = R"(SELECT count(*) FROM subscriptions c
-  JOIN users u ON u.id = c.subscriber_id AND u.is_active WHERE c.channel_id = $1)";
-const std::string kSubscribers = "SELECT " + kUserColumns + R"( FROM subscriptions c
+const db::Statement kInsertSubscription{
+    "users.insert_subscription",
+    "INSERT INTO subscriptions (subscriber_id, channel_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1"};
+const db::Statement kDeleteSubscription{"users.delete_subscription",
+                                        "DELETE FROM subscriptions WHERE subscriber_id = $1 AND channel_id = $2"};
+const db::Statement kCountSubscribers{"users.count_subscribers", R"(SELECT count(*) FROM subscriptions c
+  JOIN users u ON u.id = c.subscriber_id AND u.is_active WHERE c.channel_id = $1)"};
+const db::Statement kSubscribers{"users.subscribers", "SELECT " + kUserColumns + R"( FROM subscriptions c
   JOIN users u ON u.id = c.subscriber_id AND u.is_active
-  WHERE c.channel_id = $1 ORDER BY c.created_at DESC, u.id LIMIT $2 OFFSET $3)";
+  WHERE c.channel_id = $1 ORDER BY c.created_at DESC, u.id LIMIT $2 OFFSET $3)"};
 
 UserRow user_row(const pqxx::row& r) {
   UserRow u;
@@ -88,7 +96,7 @@ UserRow user_row(const pqxx::row& r) {
   u.username = r["username"].as<std::string>();
   u.email = r["email"].as<std::string>();
   u.password_hash = r["password_hash"].as<std::string>();
-  u.role = http::parse_role(r["role"].as<std::string>()).value();  // the CHECK constraint admits no other
+  u.role = auth::parse_role(r["role"].as<std::string>()).value();  // the CHECK constraint admits no other
   u.is_active = r["is_active"].as<bool>();
   u.display_name = r["display_name"].get<std::string>();
   u.bio = r["bio"].get<std::string>();
@@ -151,38 +159,41 @@ std::string escape_like(const std::string& text) {
 }  // namespace
 
 UserRow insert_user(pqxx::work& tx, const std::string& username, const std::string& email,
-                    const std::string& password_hash, http::Role role) {
+                    const std::string& password_hash, auth::Role role) {
   return mapping_conflicts([&] {
-    return user_row(tx.exec_params1(kInsertUser, username, email, password_hash, std::string(http::role_name(role))));
+    return user_row(
+        tx.exec_prepared1(kInsertUser.name(), username, email, password_hash, std::string(auth::role_name(role))));
   });
 }
 
 std::optional<UserRow> find_user(pqxx::work& tx, std::int64_t id) {
-  return first_user(tx.exec_params(kFindUser, id));
+  return first_user(tx.exec_prepared(kFindUser.name(), id));
 }
 
 std::optional<UserRow> find_user_by_login(pqxx::work& tx, const std::string& email_or_username) {
-  return first_user(tx.exec_params(kFindUserByLogin, email_or_username));
+  return first_user(tx.exec_prepared(kFindUserByLogin.name(), email_or_username));
 }
 
 UserState user_state(pqxx::work& tx, std::int64_t id) {
-  const auto result = tx.exec_params(kUserState, id);
+  const auto result = tx.exec_prepared(kUserState.name(), id);
   if (result.empty()) return UserState::missing;
   return result[0][0].as<bool>() ? UserState::active : UserState::inactive;
 }
 
 bool lock_active_user(pqxx::work& tx, std::int64_t id, RowLock mode) {
-  return !tx.exec_params(mode == RowLock::share ? kLockActiveUserShare : kLockActiveUserUpdate, id).empty();
+  const auto& lock = mode == RowLock::share ? kLockActiveUserShare : kLockActiveUserUpdate;
+  return !tx.exec_prepared(lock.name(), id).empty();
 }
 
 std::optional<UserRow> update_profile(pqxx::work& tx, std::int64_t id, const std::optional<std::string>& username,
                                       const std::optional<std::string>& display_name,
                                       const std::optional<std::string>& bio) {
-  return mapping_conflicts([&] { return first_user(tx.exec_params(kUpdateProfile, id, username, display_name, bio)); });
+  return mapping_conflicts(
+      [&] { return first_user(tx.exec_prepared(kUpdateProfile.name(), id, username, display_name, bio)); });
 }
 
 std::optional<int> bump_avatar_version(pqxx::work& tx, std::int64_t id) {
-  const auto result = tx.exec_params(kBumpAvatarVersion, id);
+  const auto result = tx.exec_prepared(kBumpAvatarVersion.name(), id);
   if (result.empty()) return std::nullopt;
   return result[0][0].as<int>();
 }
@@ -192,57 +203,57 @@ UserRows search_users(pqxx::work& tx, std::int64_t viewer_id, const std::string&
   const std::string escaped = escape_like(text);
   const std::string contains = "%" + escaped + "%";
   UserRows page;
-  page.rows = user_rows(tx.exec_params(kSearchUsers, viewer_id, contains, text, escaped + "%", limit, offset));
-  page.total = tx.exec_params1(kCountSearchUsers, viewer_id, contains)[0].as<std::int64_t>();
+  page.rows = user_rows(tx.exec_prepared(kSearchUsers.name(), viewer_id, contains, text, escaped + "%", limit, offset));
+  page.total = tx.exec_prepared1(kCountSearchUsers.name(), viewer_id, contains)[0].as<std::int64_t>();
   return page;
 }
 
 UserRows list_users(pqxx::work& tx, std::int64_t limit, std::int64_t offset) {
   UserRows page;
-  page.rows = user_rows(tx.exec_params(kListUsers, limit, offset));
-  page.total = tx.exec1(kCountUsers)[0].as<std::int64_t>();
+  page.rows = user_rows(tx.exec_prepared(kListUsers.name(), limit, offset));
+  page.total = tx.exec_prepared1(kCountUsers.name())[0].as<std::int64_t>();
   return page;
 }
 
 std::vector<UserRow> find_users(pqxx::work& tx, const std::vector<std::int64_t>& ids) {
-  return user_rows(tx.exec_params(kFindUsers, bigint_array(ids)));
+  return user_rows(tx.exec_prepared(kFindUsers.name(), bigint_array(ids)));
 }
 
 void insert_block(pqxx::work& tx, std::int64_t blocker_id, std::int64_t blocked_id) {
-  tx.exec_params0(kInsertBlock, blocker_id, blocked_id);
+  tx.exec_prepared0(kInsertBlock.name(), blocker_id, blocked_id);
 }
 
 void delete_block(pqxx::work& tx, std::int64_t blocker_id, std::int64_t blocked_id) {
-  tx.exec_params0(kDeleteBlock, blocker_id, blocked_id);
+  tx.exec_prepared0(kDeleteBlock.name(), blocker_id, blocked_id);
 }
 
 bool is_blocked(pqxx::work& tx, std::int64_t blocker_id, std::int64_t blocked_id) {
-  return tx.exec_params1(kIsBlocked, blocker_id, blocked_id)[0].as<bool>();
+  return tx.exec_prepared1(kIsBlocked.name(), blocker_id, blocked_id)[0].as<bool>();
 }
 
 bool blocked_by_any(pqxx::work& tx, std::int64_t blocked_id, const std::vector<std::int64_t>& blocker_ids) {
-  return tx.exec_params1(kBlockedByAny, blocked_id, bigint_array(blocker_ids))[0].as<bool>();
+  return tx.exec_prepared1(kBlockedByAny.name(), blocked_id, bigint_array(blocker_ids))[0].as<bool>();
 }
 
 std::vector<UserRow> blocked_users(pqxx::work& tx, std::int64_t blocker_id) {
-  return user_rows(tx.exec_params(kBlockedUsers, blocker_id));
+  return user_rows(tx.exec_prepared(kBlockedUsers.name(), blocker_id));
 }
 
 bool insert_subscription(pqxx::work& tx, std::int64_t subscriber_id, std::int64_t channel_id) {
-  return !tx.exec_params(kInsertSubscription, subscriber_id, channel_id).empty();
+  return !tx.exec_prepared(kInsertSubscription.name(), subscriber_id, channel_id).empty();
 }
 
 void delete_subscription(pqxx::work& tx, std::int64_t subscriber_id, std::int64_t channel_id) {
-  tx.exec_params0(kDeleteSubscription, subscriber_id, channel_id);
+  tx.exec_prepared0(kDeleteSubscription.name(), subscriber_id, channel_id);
 }
 
 std::int64_t count_subscribers(pqxx::work& tx, std::int64_t channel_id) {
-  return tx.exec_params1(kCountSubscribers, channel_id)[0].as<std::int64_t>();
+  return tx.exec_prepared1(kCountSubscribers.name(), channel_id)[0].as<std::int64_t>();
 }
 
 UserRows subscribers(pqxx::work& tx, std::int64_t channel_id, std::int64_t limit, std::int64_t offset) {
   UserRows page;
-  page.rows = user_rows(tx.exec_params(kSubscribers, channel_id, limit, offset));
+  page.rows = user_rows(tx.exec_prepared(kSubscribers.name(), channel_id, limit, offset));
   page.total = count_subscribers(tx, channel_id);
   return page;
 }

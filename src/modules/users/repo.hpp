@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "reelhub/http/message.hpp"
+#include "reelhub/auth/identity.hpp"
 
 namespace reelhub::users {
 
@@ -17,7 +17,7 @@ struct UserRow {
   std::string username;
   std::string email;
   std::string password_hash;
-  http::Role role = http::Role::viewer;
+  auth::Role role = auth::Role::viewer;
   bool is_active = true;
   std::optional<std::string> display_name;
   std::optional<std::string> bio;
@@ -40,7 +40,7 @@ namespace repo {
 
 /// Throws ApiError(conflict) naming the field when the username or e-mail is taken.
 UserRow insert_user(pqxx::work& tx, const std::string& username, const std::string& email,
-                    const std::string& password_hash, http::Role role);
+                    const std::string& password_hash, auth::Role role);
 std::optional<UserRow> find_user(pqxx::work& tx, std::int64_t id);
 /// By e-mail or username, both case-insensitive; an e-mail match wins.
 std::optional<UserRow> find_user_by_login(pqxx::work& tx, const std::string& email_or_username);

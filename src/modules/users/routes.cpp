@@ -8,7 +8,7 @@
 
 #include "accounts.hpp"
 #include "dto.hpp"
-#include "reelhub/core/app.hpp"
+#include "modules/kit/context.hpp"
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/validation.hpp"
 #include "reelhub/http/multipart.hpp"
@@ -26,8 +26,7 @@ constexpr std::size_t kMultipartOverhead = 64 * 1024;
 /// The users endpoints, sharing one service.
 class Handlers {
  public:
-  Handlers(App& app, SubscribedHook on_subscribed)
-      : service_(app.db, app.media_root, std::move(on_subscribed)), avatar_limit_(app.config.avatar_limit_bytes) {}
+  Handlers(UsersService& service, std::size_t avatar_limit) : service_(service), avatar_limit_(avatar_limit) {}
 
   Response get_profile(Request& req);
   Response update_profile(Request& req);
@@ -44,24 +43,23 @@ class Handlers {
   Response list(Request& req);
 
  private:
-  UsersService service_;
+  UsersService& service_;
   std::size_t avatar_limit_;
 };
 
 }  // namespace
 
-void register_routes(App& app, SubscribedHook on_subscribed) {
-  auto handlers = std::make_shared<Handlers>(app, std::move(on_subscribed));
-  auto bind = http::bind_members(handlers);
+void register_routes(const modules::Context& ctx, UsersService& service) {
+  auto bind = http::bind_members(std::make_shared<Handlers>(service, ctx.config.avatar_limit_bytes));
   using http::Access;
   const http::RouteOptions anyone{};
   const http::RouteOptions user{.access = Access::user};
-  const http::RouteOptions admin{.access = Access::user, .min_role = http::Role::admin};
+  const http::RouteOptions admin{.access = Access::user, .min_role = auth::Role::admin};
   const http::RouteOptions upload{.access = Access::user, .rate_policy = "upload",
-                                  .body_limit = app.config.avatar_limit_bytes + kMultipartOverhead};
+                                  .body_limit = ctx.config.avatar_limit_bytes + kMultipartOverhead};
   const http::RouteOptions media{.rate_policy = "", .public_media = true};
 
-  http::Router& r = app.router;
+  http::Router& r = ctx.router;
   r.add("GET", "/users/profile", bind(&Handlers::get_profile), user);
   r.add("PATCH", "/users/profile", bind(&Handlers::update_profile), user);
   r.add("GET", "/users/search", bind(&Handlers::search), user);

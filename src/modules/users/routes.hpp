@@ -2,14 +2,14 @@
 
 #include "service.hpp"
 
-namespace reelhub {
-struct App;
+namespace reelhub::modules {
+struct Context;
 }
 
 namespace reelhub::users {
 
 /// Registers the /users endpoints of API.md (profiles, search, blocks, subscriptions, avatars).
-/// `on_subscribed` runs after each new subscription (main wires it to notifications).
-void register_routes(App& app, SubscribedHook on_subscribed = {});
+/// `service` must outlive the router.
+void register_routes(const modules::Context& ctx, UsersService& service);
 
 }  // namespace reelhub::users

@@ -60,13 +60,13 @@ void reject_self(std::int64_t caller_id, std::int64_t target_id, const char* fie
 UsersService::UsersService(db::Pool& db, std::filesystem::path media_root, SubscribedHook on_subscribed)
     : db_(db), avatar_dir_(std::move(media_root) / "avatars"), on_subscribed_(std::move(on_subscribed)) {}
 
-Profile UsersService::own_profile(const http::AuthUser& caller) {
+Profile UsersService::own_profile(const auth::AuthUser& caller) {
   auto row = db_.transact([&](pqxx::work& tx) { return repo::find_user(tx, caller.id); });
   if (!row) user_not_found();
   return private_view(*row);
 }
 
-Profile UsersService::update_profile(const http::AuthUser& caller, const ProfileChanges& changes) {
+Profile UsersService::update_profile(const auth::AuthUser& caller, const ProfileChanges& changes) {
   auto row = db_.transact([&](pqxx::work& tx) {
     return repo::update_profile(tx, caller.id, changes.username, changes.display_name, changes.bio);
   });
@@ -80,12 +80,12 @@ Profile UsersService::public_profile(std::int64_t user_id) {
   return public_view(*row);
 }
 
-ProfilePage UsersService::search(const http::AuthUser& caller, const std::string& text, PageRequest page) {
+ProfilePage UsersService::search(const auth::AuthUser& caller, const std::string& text, PageRequest page) {
   return public_page(db_.transact(
       [&](pqxx::work& tx) { return repo::search_users(tx, caller.id, text, page.limit, page.offset); }));
 }
 
-void UsersService::block(const http::AuthUser& caller, std::int64_t user_id) {
+void UsersService::block(const auth::AuthUser& caller, std::int64_t user_id) {
   reject_self(caller.id, user_id, "user_id", "You cannot block yourself");
   db_.transact([&](pqxx::work& tx) {
     // Locking the caller's row makes a concurrent subscribe() to the caller (which share-locks
@@ -100,7 +100,7 @@ void UsersService::block(const http::AuthUser& caller, std::int64_t user_id) {
   });
 }
 
-void UsersService::unblock(const http::AuthUser& caller, std::int64_t user_id) {
+void UsersService::unblock(const auth::AuthUser& caller, std::int64_t user_id) {
   reject_self(caller.id, user_id, "user_id", "You cannot unblock yourself");
   db_.transact([&](pqxx::work& tx) {
     if (repo::user_state(tx, user_id) == UserState::missing) user_not_found();
@@ -108,11 +108,11 @@ void UsersService::unblock(const http::AuthUser& caller, std::int64_t user_id) {
   });
 }
 
-std::vector<Profile> UsersService::blocked(const http::AuthUser& caller) {
+std::vector<Profile> UsersService::blocked(const auth::AuthUser& caller) {
   return public_views(db_.transact([&](pqxx::work& tx) { return repo::blocked_users(tx, caller.id); }));
 }
 
-Subscription UsersService::subscribe(const http::AuthUser& caller, std::int64_t channel_id) {
+Subscription UsersService::subscribe(const auth::AuthUser& caller, std::int64_t channel_id) {
   reject_self(caller.id, channel_id, "id", "You cannot subscribe to yourself");
   bool is_new = false;
   const Subscription subscription = db_.transact([&](pqxx::work& tx) {
@@ -128,7 +128,7 @@ Subscription UsersService::subscribe(const http::AuthUser& caller, std::int64_t 
   return subscription;
 }
 
-Subscription UsersService::unsubscribe(const http::AuthUser& caller, std::int64_t channel_id) {
+Subscription UsersService::unsubscribe(const auth::AuthUser& caller, std::int64_t channel_id) {
   reject_self(caller.id, channel_id, "id", "You cannot unsubscribe from yourself");
   return db_.transact([&](pqxx::work& tx) {
     if (repo::user_state(tx, channel_id) == UserState::missing) user_not_found();
@@ -144,15 +144,15 @@ ProfilePage UsersService::subscribers(std::int64_t channel_id, PageRequest page)
   }));
 }
 
-ProfilePage UsersService::list_all(const http::AuthUser& caller, PageRequest page) {
-  if (caller.role != http::Role::admin) throw ApiError(ErrorCode::forbidden, "Admin role required");
+ProfilePage UsersService::list_all(const auth::AuthUser& caller, PageRequest page) {
+  if (caller.role != auth::Role::admin) throw ApiError(ErrorCode::forbidden, "Admin role required");
   const auto rows = db_.transact([&](pqxx::work& tx) { return repo::list_users(tx, page.limit, page.offset); });
   ProfilePage out{.total = rows.total};
   for (const auto& row : rows.rows) out.users.push_back(private_view(row));
   return out;
 }
 
-std::string UsersService::upload_avatar(const http::AuthUser& caller, std::string_view image) {
+std::string UsersService::upload_avatar(const auth::AuthUser& caller, std::string_view image) {
   const std::string jpeg = media::transcode_avatar(image);  // CPU-heavy: before the transaction
   const int version = db_.transact([&](pqxx::work& tx) {
     // The version bump locks the row, so concurrent uploads by one user replace the file in

@@ -11,36 +11,11 @@
 #include <vector>
 
 #include "reelhub/db/pool.hpp"
-#include "reelhub/http/message.hpp"
+#include "reelhub/auth/identity.hpp"
+
+#include "model.hpp"
 
 namespace reelhub::users {
-
-/// A user as one caller may see them. The private fields are filled only when that caller may
-/// see them (the user themself, or an admin's user list), so a view cannot leak what it lacks.
-struct Profile {
-  std::int64_t id = 0;
-  std::string username{};
-  http::Role role = http::Role::viewer;
-  std::optional<std::string> display_name{};
-  std::optional<std::string> bio{};
-  std::optional<std::string> avatar_url{};  // null without an avatar
-  std::int64_t subscribers_count = 0;
-  std::string created_at{};
-  // Private
-  std::optional<std::string> email{};
-  std::optional<bool> is_active{};
-  std::optional<std::int64_t> subscriptions_count{};
-};
-
-struct ProfilePage {
-  std::vector<Profile> users{};
-  std::int64_t total = 0;
-};
-
-struct PageRequest {
-  std::int64_t limit = 50;
-  std::int64_t offset = 0;
-};
 
 /// Fields a user changes on their own profile; nullopt keeps a field, "" clears display_name or bio.
 struct ProfileChanges {
@@ -49,49 +24,43 @@ struct ProfileChanges {
   std::optional<std::string> bio;
 };
 
-/// A channel's subscriber count after a subscribe or unsubscribe.
-struct Subscription {
-  std::int64_t channel_id = 0;
-  std::int64_t subscribers_count = 0;
-};
-
 /// Called after a new subscription commits (not for a repeated subscribe), so another module
 /// can react — notifications tells the channel — without this module depending on it.
-using SubscribedHook = std::function<void(std::int64_t channel_id, const http::AuthUser& subscriber)>;
+using SubscribedHook = std::function<void(std::int64_t channel_id, const auth::AuthUser& subscriber)>;
 
 class UsersService {
  public:
   UsersService(db::Pool& db, std::filesystem::path media_root, SubscribedHook on_subscribed = {});
 
   /// The caller's own profile, private fields included.
-  Profile own_profile(const http::AuthUser& caller);
+  Profile own_profile(const auth::AuthUser& caller);
   /// Throws ApiError(conflict) when the new username is taken.
-  Profile update_profile(const http::AuthUser& caller, const ProfileChanges& changes);
+  Profile update_profile(const auth::AuthUser& caller, const ProfileChanges& changes);
   /// Public fields only, whoever asks. 404 for unknown and deactivated users.
   Profile public_profile(std::int64_t user_id);
   /// Substring match on username and display name. Hides users the caller blocked and users who
   /// blocked the caller: neither side can message or subscribe to the other, so neither is
   /// offered. Exact username first, then username prefixes, then alphabetical.
-  ProfilePage search(const http::AuthUser& caller, const std::string& text, PageRequest page);
+  ProfilePage search(const auth::AuthUser& caller, const std::string& text, PageRequest page);
 
   /// Idempotent. Also ends the blocked user's subscription to the caller.
-  void block(const http::AuthUser& caller, std::int64_t user_id);
-  void unblock(const http::AuthUser& caller, std::int64_t user_id);
+  void block(const auth::AuthUser& caller, std::int64_t user_id);
+  void unblock(const auth::AuthUser& caller, std::int64_t user_id);
   /// The caller's own block list (nobody else's is ever readable).
-  std::vector<Profile> blocked(const http::AuthUser& caller);
+  std::vector<Profile> blocked(const auth::AuthUser& caller);
 
   /// Idempotent. 403 when the channel has blocked the caller. A new subscription runs the
   /// SubscribedHook once.
-  Subscription subscribe(const http::AuthUser& caller, std::int64_t channel_id);
-  Subscription unsubscribe(const http::AuthUser& caller, std::int64_t channel_id);
+  Subscription subscribe(const auth::AuthUser& caller, std::int64_t channel_id);
+  Subscription unsubscribe(const auth::AuthUser& caller, std::int64_t channel_id);
   ProfilePage subscribers(std::int64_t channel_id, PageRequest page);
 
   /// Every account with private fields; admins only.
-  ProfilePage list_all(const http::AuthUser& caller, PageRequest page);
+  ProfilePage list_all(const auth::AuthUser& caller, PageRequest page);
 
   /// Re-encodes `image` (PNG or JPEG) into the caller's avatar and returns its new avatar_url.
   /// Throws ApiError(unsupported_media_type) when `image` is not a decodable PNG or JPEG.
-  std::string upload_avatar(const http::AuthUser& caller, std::string_view image);
+  std::string upload_avatar(const auth::AuthUser& caller, std::string_view image);
   /// Where a user's avatar JPEG lives (it may not exist).
   std::filesystem::path avatar_path(std::int64_t user_id) const;
 

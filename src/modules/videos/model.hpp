@@ -51,4 +51,26 @@ struct Job {
   int attempts = 0;  // including this one
 };
 
+struct VideoPage {
+  std::vector<Video> videos{};
+  std::optional<std::string> next_cursor{};
+};
+
+struct CommentPage {
+  std::vector<Comment> comments{};
+  std::optional<std::string> next_cursor{};
+};
+
+struct LikeState {
+  std::string video_id;
+  bool liked = false;
+  std::int64_t likes_count = 0;
+};
+
+struct ViewCount {
+  std::string video_id;
+  bool counted = false;  // false: this viewer's view was counted within the hour already
+  std::int64_t views_count = 0;
+};
+
 }  // namespace reelhub::videos

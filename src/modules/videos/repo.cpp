@@ -3,14 +3,15 @@
 #include <nlohmann/json.hpp>
 
 #include "reelhub/core/time.hpp"
+#include "reelhub/db/statements.hpp"
 
 namespace reelhub::videos::repo {
 namespace {
 
-constexpr const char* kInsertVideo = R"sql(
+const db::Statement kInsertVideo{"videos.insert_video", R"sql(
 INSERT INTO videos (owner_id, title, description, duration_seconds, width, height)
 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id::text
-)sql";
+)sql"};
 
 constexpr const char* kVideoColumns = R"sql(
 v.id::text, v.owner_id, v.title, v.description, v.status, v.progress_percent, v.failure_reason,
@@ -27,65 +28,66 @@ std::string liked_by(const std::string& param) {
   return column;
 }
 
-const std::string kFindVideo =
-    std::string("SELECT ") + kVideoColumns + liked_by("$2") + " FROM videos v WHERE v.id = $1::uuid";
+const db::Statement kFindVideo{
+    "videos.find_video",
+    std::string("SELECT ") + kVideoColumns + liked_by("$2") + " FROM videos v WHERE v.id = $1::uuid"};
 
-constexpr const char* kDeleteVideo = "DELETE FROM videos WHERE id = $1::uuid";
+const db::Statement kDeleteVideo{"videos.delete_video", "DELETE FROM videos WHERE id = $1::uuid"};
 
 // Owners to hide travel as one JSON array (libpqxx 6 has no array parameters).
-const std::string kFeed = std::string("SELECT ") + kVideoColumns + liked_by("$1") + R"sql( FROM videos v
+const db::Statement kFeed{"videos.feed", std::string("SELECT ") + kVideoColumns + liked_by("$1") + R"sql( FROM videos v
 WHERE v.status = 'ready'
   AND v.owner_id NOT IN (SELECT jsonb_array_elements_text($2::jsonb)::bigint)
   AND ($3::bigint IS NULL OR (trunc(extract(epoch FROM v.created_at) * 1000000)::bigint, v.id) < ($3, $4::uuid))
-ORDER BY v.created_at DESC, v.id DESC LIMIT $5)sql";
+ORDER BY v.created_at DESC, v.id DESC LIMIT $5)sql"};
 
 // The insert (or delete) and the counter move in one statement; a concurrent like of the same
 // pair waits on the primary key and then does nothing, so the count stays exact.
-constexpr const char* kLike = R"sql(
+const db::Statement kLike{"videos.like", R"sql(
 WITH inserted AS (
   INSERT INTO video_likes (video_id, user_id) VALUES ($1::uuid, $2) ON CONFLICT DO NOTHING RETURNING 1
 )
 UPDATE videos SET likes_count = likes_count + (SELECT count(*) FROM inserted) WHERE id = $1::uuid
 RETURNING likes_count
-)sql";
+)sql"};
 
-constexpr const char* kUnlike = R"sql(
+const db::Statement kUnlike{"videos.unlike", R"sql(
 WITH deleted AS (
   DELETE FROM video_likes WHERE video_id = $1::uuid AND user_id = $2 RETURNING 1
 )
 UPDATE videos SET likes_count = likes_count - (SELECT count(*) FROM deleted) WHERE id = $1::uuid
 RETURNING likes_count
-)sql";
+)sql"};
 
 constexpr const char* kCommentColumns = R"sql(
 c.id::text, c.video_id::text, c.user_id, c.body, c.created_at,
 trunc(extract(epoch FROM c.created_at) * 1000000)::bigint AS created_us
 )sql";
 
-const std::string kInsertComment = std::string(R"sql(
+const db::Statement kInsertComment{"videos.insert_comment", std::string(R"sql(
 WITH c AS (
   INSERT INTO video_comments (video_id, user_id, body) VALUES ($1::uuid, $2, $3) RETURNING *
 ), counted AS (
   UPDATE videos SET comments_count = comments_count + 1 WHERE id = $1::uuid
 )
-SELECT )sql") + kCommentColumns + " FROM c";
+SELECT )sql") + kCommentColumns + " FROM c"};
 
-const std::string kComments = std::string("SELECT ") + kCommentColumns + R"sql( FROM video_comments c
+const db::Statement kComments{"videos.comments", std::string("SELECT ") + kCommentColumns + R"sql( FROM video_comments c
 WHERE c.video_id = $1::uuid
   AND ($2::bigint IS NULL OR (trunc(extract(epoch FROM c.created_at) * 1000000)::bigint, c.id) < ($2, $3::uuid))
-ORDER BY c.created_at DESC, c.id DESC LIMIT $4)sql";
+ORDER BY c.created_at DESC, c.id DESC LIMIT $4)sql"};
 
-constexpr const char* kCommentAuthor =
-    "SELECT user_id FROM video_comments WHERE video_id = $1::uuid AND id = $2::uuid";
+const db::Statement kCommentAuthor{"videos.comment_author",
+                                   "SELECT user_id FROM video_comments WHERE video_id = $1::uuid AND id = $2::uuid"};
 
-constexpr const char* kDeleteComment = R"sql(
+const db::Statement kDeleteComment{"videos.delete_comment", R"sql(
 WITH deleted AS (DELETE FROM video_comments WHERE video_id = $1::uuid AND id = $2::uuid RETURNING 1)
 UPDATE videos SET comments_count = comments_count - (SELECT count(*) FROM deleted) WHERE id = $1::uuid
-)sql";
+)sql"};
 
 // The conditional upsert counts at most one view per viewer and hour, also under concurrency:
 // a second insert of the pair waits for the first and then finds its fresh timestamp.
-constexpr const char* kCountView = R"sql(
+const db::Statement kCountView{"videos.count_view", R"sql(
 WITH counted AS (
   INSERT INTO video_views (video_id, viewer) VALUES ($1::uuid, $2)
   ON CONFLICT (video_id, viewer) DO UPDATE SET last_counted_at = now()
@@ -94,40 +96,41 @@ WITH counted AS (
 )
 UPDATE videos SET views_count = views_count + (SELECT count(*) FROM counted) WHERE id = $1::uuid
 RETURNING views_count, (SELECT count(*) FROM counted) > 0
-)sql";
+)sql"};
 
-constexpr const char* kClaimJob = R"sql(
+const db::Statement kClaimJob{"videos.claim_job", R"sql(
 UPDATE videos SET attempts = attempts + 1, lease_owner = $1, lease_until = now() + make_interval(secs => $2)
 WHERE id = (
   SELECT id FROM videos
   WHERE status = 'processing' AND (lease_until IS NULL OR lease_until < now())
   ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
 RETURNING id::text, owner_id, attempts
-)sql";
+)sql"};
 
-constexpr const char* kRenewJob = R"sql(
-UPDATE videos SET lease_until = now() + make_interval(secs => $3), progress_percent = $4
+const db::Statement kRenewJob{"videos.renew_job", R"sql(
+UPDATE videos SET lease_until = now() + make_interval(secs => $3), progress_percent = COALESCE($4, progress_percent)
 WHERE id = $1::uuid AND lease_owner = $2 AND status = 'processing'
-)sql";
+)sql"};
 
-constexpr const char* kFinishJob = R"sql(
+const db::Statement kFinishJob{"videos.finish_job", R"sql(
 UPDATE videos SET status = 'ready', progress_percent = 100, duration_seconds = $3, width = $4, height = $5,
                   variants = $6::jsonb, lease_owner = NULL, lease_until = NULL, ready_at = now()
 WHERE id = $1::uuid AND lease_owner = $2 AND status = 'processing'
-)sql";
+)sql"};
 
-constexpr const char* kFailJob = R"sql(
+const db::Statement kFailJob{"videos.fail_job", R"sql(
 UPDATE videos SET status = 'failed', failure_reason = $3, lease_owner = NULL, lease_until = NULL
 WHERE id = $1::uuid AND lease_owner = $2 AND status = 'processing'
-)sql";
+)sql"};
 
-constexpr const char* kReleaseJob = R"sql(
-UPDATE videos SET attempts = greatest(attempts - 1, 0), lease_owner = NULL, lease_until = NULL
+const db::Statement kReleaseJob{"videos.release_job", R"sql(
+UPDATE videos SET attempts = CASE WHEN $3 THEN attempts ELSE greatest(attempts - 1, 0) END,
+                  lease_owner = NULL, lease_until = NULL
 WHERE id = $1::uuid AND lease_owner = $2 AND status = 'processing'
-)sql";
+)sql"};
 
-constexpr const char* kQueueDepth = "SELECT count(*) FROM videos WHERE status = 'processing'";
-constexpr const char* kVideoExists = "SELECT 1 FROM videos WHERE id = $1::uuid";
+const db::Statement kQueueDepth{"videos.queue_depth", "SELECT count(*) FROM videos WHERE status = 'processing'"};
+const db::Statement kVideoExists{"videos.video_exists", "SELECT 1 FROM videos WHERE id = $1::uuid"};
 
 std::string position_of(const pqxx::row& r) { return r["created_us"].as<std::string>() + "_" + r["id"].as<std::string>(); }
 
@@ -177,94 +180,98 @@ std::optional<std::string> position_id(const std::optional<Position>& p) {
 
 std::string insert_video(pqxx::work& tx, std::int64_t owner_id, const std::string& title,
                          const std::string& description, double duration_seconds, int width, int height) {
-  return tx.exec_params1(kInsertVideo, owner_id, title, description, duration_seconds, width, height)[0]
+  return tx.exec_prepared1(kInsertVideo.name(), owner_id, title, description, duration_seconds, width, height)[0]
       .as<std::string>();
 }
 
 std::optional<Video> find_video(pqxx::work& tx, const std::string& id, std::optional<std::int64_t> viewer_id) {
-  const auto result = tx.exec_params(kFindVideo, id, viewer_id);
+  const auto result = tx.exec_prepared(kFindVideo.name(), id, viewer_id);
   if (result.empty()) return std::nullopt;
   return video_row(result[0]);
 }
 
-bool delete_video(pqxx::work& tx, const std::string& id) { return tx.exec_params(kDeleteVideo, id).affected_rows() > 0; }
+bool delete_video(pqxx::work& tx, const std::string& id) {
+  return tx.exec_prepared(kDeleteVideo.name(), id).affected_rows() > 0;
+}
 
 std::vector<Video> feed(pqxx::work& tx, std::optional<std::int64_t> viewer_id,
                         const std::vector<std::int64_t>& hidden_owner_ids, const std::optional<Position>& after,
                         std::int64_t limit) {
   std::vector<Video> out;
-  for (const auto& r : tx.exec_params(kFeed, viewer_id, nlohmann::json(hidden_owner_ids).dump(),
-                                      created_us(after), position_id(after), limit)) {
+  for (const auto& r : tx.exec_prepared(kFeed.name(), viewer_id, nlohmann::json(hidden_owner_ids).dump(),
+                                        created_us(after), position_id(after), limit)) {
     out.push_back(video_row(r));
   }
   return out;
 }
 
 std::int64_t like(pqxx::work& tx, const std::string& video_id, std::int64_t user_id) {
-  return tx.exec_params1(kLike, video_id, user_id)[0].as<std::int64_t>();
+  return tx.exec_prepared1(kLike.name(), video_id, user_id)[0].as<std::int64_t>();
 }
 
 std::int64_t unlike(pqxx::work& tx, const std::string& video_id, std::int64_t user_id) {
-  return tx.exec_params1(kUnlike, video_id, user_id)[0].as<std::int64_t>();
+  return tx.exec_prepared1(kUnlike.name(), video_id, user_id)[0].as<std::int64_t>();
 }
 
 Comment insert_comment(pqxx::work& tx, const std::string& video_id, std::int64_t user_id, const std::string& text) {
-  return comment_row(tx.exec_params1(kInsertComment, video_id, user_id, text));
+  return comment_row(tx.exec_prepared1(kInsertComment.name(), video_id, user_id, text));
 }
 
 std::vector<Comment> comments(pqxx::work& tx, const std::string& video_id, const std::optional<Position>& after,
                               std::int64_t limit) {
   std::vector<Comment> out;
-  for (const auto& r : tx.exec_params(kComments, video_id, created_us(after), position_id(after), limit)) {
+  for (const auto& r : tx.exec_prepared(kComments.name(), video_id, created_us(after), position_id(after), limit)) {
     out.push_back(comment_row(r));
   }
   return out;
 }
 
 std::optional<std::int64_t> comment_author(pqxx::work& tx, const std::string& video_id, const std::string& comment_id) {
-  const auto result = tx.exec_params(kCommentAuthor, video_id, comment_id);
+  const auto result = tx.exec_prepared(kCommentAuthor.name(), video_id, comment_id);
   if (result.empty()) return std::nullopt;
   return result[0][0].as<std::int64_t>();
 }
 
 void delete_comment(pqxx::work& tx, const std::string& video_id, const std::string& comment_id) {
-  tx.exec_params0(kDeleteComment, video_id, comment_id);
+  tx.exec_prepared0(kDeleteComment.name(), video_id, comment_id);
 }
 
 std::pair<std::int64_t, bool> count_view(pqxx::work& tx, const std::string& video_id, const std::string& viewer) {
-  const auto r = tx.exec_params1(kCountView, video_id, viewer);
+  const auto r = tx.exec_prepared1(kCountView.name(), video_id, viewer);
   return {r[0].as<std::int64_t>(), r[1].as<bool>()};
 }
 
 std::optional<Job> claim_job(pqxx::work& tx, const std::string& worker, int lease_seconds) {
-  const auto result = tx.exec_params(kClaimJob, worker, lease_seconds);
+  const auto result = tx.exec_prepared(kClaimJob.name(), worker, lease_seconds);
   if (result.empty()) return std::nullopt;
   return Job{result[0][0].as<std::string>(), result[0][1].as<std::int64_t>(), result[0][2].as<int>()};
 }
 
 bool renew_job(pqxx::work& tx, const std::string& video_id, const std::string& worker, int lease_seconds,
-               int progress_percent) {
-  return tx.exec_params(kRenewJob, video_id, worker, lease_seconds, progress_percent).affected_rows() > 0;
+               std::optional<int> progress_percent) {
+  return tx.exec_prepared0(kRenewJob.name(), video_id, worker, lease_seconds, progress_percent).affected_rows() > 0;
 }
 
 bool finish_job(pqxx::work& tx, const std::string& video_id, const std::string& worker, double duration_seconds,
                 int width, int height, const std::vector<std::string>& variants) {
-  return tx.exec_params(kFinishJob, video_id, worker, duration_seconds, width, height, nlohmann::json(variants).dump())
+  return tx
+             .exec_prepared0(kFinishJob.name(), video_id, worker, duration_seconds, width, height,
+                             nlohmann::json(variants).dump())
              .affected_rows() > 0;
 }
 
 bool fail_job(pqxx::work& tx, const std::string& video_id, const std::string& worker, const std::string& reason) {
-  return tx.exec_params(kFailJob, video_id, worker, reason).affected_rows() > 0;
+  return tx.exec_prepared0(kFailJob.name(), video_id, worker, reason).affected_rows() > 0;
 }
 
-void release_job(pqxx::work& tx, const std::string& video_id, const std::string& worker) {
-  tx.exec_params0(kReleaseJob, video_id, worker);
+bool release_job(pqxx::work& tx, const std::string& video_id, const std::string& worker, bool attempt_failed) {
+  return tx.exec_prepared0(kReleaseJob.name(), video_id, worker, attempt_failed).affected_rows() > 0;
 }
 
-std::int64_t queue_depth(pqxx::work& tx) { return tx.exec1(kQueueDepth)[0].as<std::int64_t>(); }
+std::int64_t queue_depth(pqxx::work& tx) { return tx.exec_prepared1(kQueueDepth.name())[0].as<std::int64_t>(); }
 
 bool video_exists(pqxx::work& tx, const std::string& video_id) {
-  return !tx.exec_params(kVideoExists, video_id).empty();
+  return !tx.exec_prepared(kVideoExists.name(), video_id).empty();
 }
 
 }  // namespace reelhub::videos::repo

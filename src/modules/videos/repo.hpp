@@ -47,15 +47,16 @@ std::pair<std::int64_t, bool> count_view(pqxx::work& tx, const std::string& vide
 
 /// Takes the oldest processing video whose lease is free or ran out, counting an attempt.
 std::optional<Job> claim_job(pqxx::work& tx, const std::string& worker, int lease_seconds);
-/// Extends the lease and stores the progress; false when the job is no longer this worker's
-/// (the video was deleted, or the lease was lost to another worker).
+/// Extends the lease and stores the progress (when given); false when the job is no longer this
+/// worker's (the video was deleted, or the lease was lost to another worker).
 bool renew_job(pqxx::work& tx, const std::string& video_id, const std::string& worker, int lease_seconds,
-               int progress_percent);
+               std::optional<int> progress_percent);
 bool finish_job(pqxx::work& tx, const std::string& video_id, const std::string& worker, double duration_seconds,
                 int width, int height, const std::vector<std::string>& variants);
 bool fail_job(pqxx::work& tx, const std::string& video_id, const std::string& worker, const std::string& reason);
-/// Gives the job back untouched (a clean shutdown): the attempt does not count.
-void release_job(pqxx::work& tx, const std::string& video_id, const std::string& worker);
+/// Gives the job back for another claim. Its attempt counts only when it failed; one given back
+/// untouched (a clean shutdown) does not. False when the job was not this worker's.
+bool release_job(pqxx::work& tx, const std::string& video_id, const std::string& worker, bool attempt_failed);
 /// Videos waiting for or in a transcode (the queue depth metric).
 std::int64_t queue_depth(pqxx::work& tx);
 /// True while the video's row exists (a deleted video's transcode leaves nothing behind).

@@ -6,13 +6,12 @@
 #include <system_error>
 
 #include "dto.hpp"
-#include "reelhub/core/app.hpp"
+#include "modules/kit/context.hpp"
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/random.hpp"
 #include "reelhub/core/validation.hpp"
 #include "reelhub/http/multipart.hpp"
 #include "service.hpp"
-#include "worker.hpp"
 
 namespace reelhub::videos {
 namespace {
@@ -40,13 +39,12 @@ struct TempFile {
   }
 };
 
-std::optional<http::AuthUser> caller_of(const Request& req) { return req.user; }
+std::optional<auth::AuthUser> caller_of(const Request& req) { return req.user; }
 
 /// The videos and HLS endpoints, sharing one service.
 class Handlers {
  public:
-  Handlers(App& app, TranscodeWorkers& workers)
-      : service_(app.db, app.media_root, [&workers] { workers.wake(); }), tmp_dir_(app.media_root / "tmp") {}
+  Handlers(VideoService& service, fs::path tmp_dir) : service_(service), tmp_dir_(std::move(tmp_dir)) {}
 
   Response upload(Request& req);
   Response get(Request& req);
@@ -66,30 +64,27 @@ class Handlers {
   Response variant_file(Request& req);
 
  private:
-  VideoService service_;
+  VideoService& service_;
   fs::path tmp_dir_;
 };
 
 }  // namespace
 
-void register_routes(App& app, TranscodeWorkers& workers) {
-  auto handlers = std::make_shared<Handlers>(app, workers);
-  auto bind = [handlers](Response (Handlers::*fn)(Request&)) {
-    return [handlers, fn](Request& req) { return (handlers.get()->*fn)(req); };
-  };
+void register_routes(const modules::Context& ctx, VideoService& service) {
+  auto bind = http::bind_members(std::make_shared<Handlers>(service, ctx.media_root / "tmp"));
   using http::Access;
   const http::RouteOptions user{.access = Access::user};
   const http::RouteOptions anyone{.access = Access::optional_user};
   const http::RouteOptions upload{.access = Access::user,
                                   .rate_policy = "upload",
-                                  .body_limit = app.config.upload_max_bytes + kMultipartOverhead,
+                                  .body_limit = ctx.config.upload_max_bytes + kMultipartOverhead,
                                   .body_to_file = true};
   // Players poll playlists and fetch segments: no per-request limit, CORS `*`, and file
   // serving (a stat and a read) needs no database, so it stays off the worker pool.
   const http::RouteOptions media{.rate_policy = "", .blocking = false, .public_media = true};
   const http::RouteOptions media_status{.rate_policy = "", .public_media = true};
 
-  http::Router& r = app.router;
+  http::Router& r = ctx.router;
   r.add("POST", "/videos/upload", bind(&Handlers::upload), upload);
   r.add("GET", "/videos/feed", bind(&Handlers::feed), anyone);
   r.add("GET", "/videos/{id}", bind(&Handlers::get), anyone);

@@ -1,16 +1,16 @@
 #pragma once
 
-namespace reelhub {
-struct App;
+namespace reelhub::modules {
+struct Context;
 }
 
 namespace reelhub::videos {
 
-class TranscodeWorkers;
+class VideoService;
 
 /// Registers /videos (API.md "Videos") and the video HLS files under /hls/{video_id}/...
-/// (master.m3u8, playlist.m3u8, thumbnail.jpg, preview.mp4, status, {variant}/{segment}); an
-/// upload wakes `workers`, which must outlive the router.
-void register_routes(App& app, TranscodeWorkers& workers);
+/// (master.m3u8, playlist.m3u8, thumbnail.jpg, preview.mp4, status, {variant}/{segment}).
+/// `service` must outlive the router.
+void register_routes(const modules::Context& ctx, VideoService& service);
 
 }  // namespace reelhub::videos

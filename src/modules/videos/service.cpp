@@ -5,8 +5,12 @@
 #include <map>
 #include <system_error>
 
+#include "modules/kit/cursor.hpp"
+#include "modules/kit/ids.hpp"
+#include "modules/kit/text.hpp"
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/validation.hpp"
+#include "reelhub/media/live_playlist.hpp"
 #include "reelhub/media/transcode.hpp"
 #include "repo.hpp"
 
@@ -23,50 +27,24 @@ constexpr std::size_t kMaxSegmentDigits = 9;
   throw ApiError(ErrorCode::validation_failed, std::move(message), {{field, {std::move(detail)}}});
 }
 
-bool all_digits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
-}
-
-/// `id` in the lower-case form PostgreSQL prints UUIDs in; anything but a UUID names no video.
-std::string video_ref(const std::string& id) {
-  if (!is_valid_uuid(id)) video_not_found();
-  std::string out = id;
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
-/// C0 and C1 controls, other than tab and line breaks where `multiline`.
-bool has_control_characters(const std::string& s, bool multiline) {
-  return std::any_of(s.begin(), s.end(), [&](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    if (multiline && (c == '\n' || c == '\r' || c == '\t')) return false;
-    return u < 0x20 || u == 0x7f;
-  });
-}
-
-bool is_blank(const std::string& s) {
-  return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c) != 0; });
-}
+/// `id` canonical; anything but a UUID names no video.
+std::string video_ref(const std::string& id) { return modules::require_uuid(id, "Video not found"); }
 
 /// Valid UTF-8 of at most `max` code points without stray control characters; `required`
 /// also refuses blank text.
 void check_text(FieldErrors& errors, const std::string& field, const std::string& text, std::size_t max,
                 bool multiline, bool required) {
   if (!is_valid_utf8(text)) errors[field].push_back("must be valid UTF-8");
-  else if (required && is_blank(text)) errors[field].push_back("must not be empty");
+  else if (required && modules::is_blank(text)) errors[field].push_back("must not be empty");
   else if (utf8_length(text) > max) errors[field].push_back("must be at most " + std::to_string(max) + " characters");
-  else if (has_control_characters(text, multiline)) errors[field].push_back("must not contain control characters");
+  else if (modules::has_control_characters(text, multiline)) errors[field].push_back("must not contain control characters");
 }
 
-/// "<microseconds>_<uuid>", as the repo writes positions.
 std::optional<repo::Position> parse_cursor(const std::optional<std::string>& cursor) {
   if (!cursor) return std::nullopt;
-  const auto sep = cursor->find('_');
-  const std::string digits = cursor->substr(0, sep);
-  if (sep == std::string::npos || digits.size() > 18 || !all_digits(digits) || !is_valid_uuid(cursor->substr(sep + 1))) {
-    invalid("cursor", "Invalid cursor", "is not a cursor this list returned");
-  }
-  return repo::Position{std::stoll(digits), cursor->substr(sep + 1)};
+  const auto position = modules::parse_keyset_cursor(*cursor);
+  if (!position) invalid("cursor", "Invalid cursor", "is not a cursor this list returned");
+  return repo::Position{position->micros, position->id};
 }
 
 template <class Item>
@@ -75,8 +53,8 @@ std::optional<std::string> next_cursor(const std::vector<Item>& items, std::int6
   return items.back().position;
 }
 
-bool may_manage(const http::AuthUser& caller, std::int64_t owner_id) {
-  return caller.id == owner_id || caller.role == http::Role::admin;
+bool may_manage(const auth::AuthUser& caller, std::int64_t owner_id) {
+  return caller.id == owner_id || caller.role == auth::Role::admin;
 }
 
 /// The video, when it exists and is ready; 404 / 409 otherwise.
@@ -89,20 +67,17 @@ Video require_ready(pqxx::work& tx, const std::string& id, std::optional<std::in
 
 /// `rung` names a rendition: digits followed by 'p' ("360p", "1080p").
 bool is_rung_name(const std::string& rung) {
-  return rung.size() >= 2 && rung.size() <= 6 && rung.back() == 'p' && all_digits(std::string_view(rung).substr(0, rung.size() - 1));
+  return rung.size() >= 2 && rung.size() <= 6 && rung.back() == 'p' &&
+         std::all_of(rung.begin(), rung.end() - 1, [](unsigned char c) { return std::isdigit(c) != 0; });
 }
 
+/// A rendition segment as the transcoder names them (the live naming), of at most
+/// kMaxSegmentDigits digits.
 bool is_segment_name(const std::string& name) {
-  constexpr std::string_view prefix = "segment_", suffix = ".ts";
-  if (name.size() <= prefix.size() + suffix.size() || name.compare(0, prefix.size(), prefix) != 0 ||
-      name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) {
-    return false;
-  }
-  const std::string_view digits = std::string_view(name).substr(prefix.size(), name.size() - prefix.size() - suffix.size());
-  return digits.size() <= kMaxSegmentDigits && all_digits(digits);
+  return media::segment_number(name) && name.size() <= media::segment_file_name(0).size() - 1 + kMaxSegmentDigits;
 }
 
-std::optional<std::int64_t> id_of(const std::optional<http::AuthUser>& caller) {
+std::optional<std::int64_t> id_of(const std::optional<auth::AuthUser>& caller) {
   if (!caller) return std::nullopt;
   return caller->id;
 }
@@ -115,12 +90,12 @@ VideoService::VideoService(db::Pool& db, std::filesystem::path media_root, std::
 fs::path VideoService::video_dir(const std::string& canonical_id) const { return videos_dir_ / canonical_id; }
 
 Video VideoService::with_owner_name(Video video) {
-  // Outside any videos transaction: Accounts borrows its own connection.
-  for (const auto& card : accounts_.cards({video.owner_id})) video.owner_username = card.username;
-  return video;
+  std::vector<Video> one{std::move(video)};
+  accounts_.fill_usernames(one, &Video::owner_id, &Video::owner_username);
+  return std::move(one.front());
 }
 
-Video VideoService::upload(const http::AuthUser& caller, const NewVideo& video) {
+Video VideoService::upload(const auth::AuthUser& caller, const NewVideo& video) {
   FieldErrors errors;
   check_text(errors, "title", video.title, kMaxTitle, false, true);
   check_text(errors, "description", video.description, kMaxDescription, true, false);
@@ -146,7 +121,7 @@ Video VideoService::upload(const http::AuthUser& caller, const NewVideo& video) 
   return get(caller, id);
 }
 
-Video VideoService::get(const std::optional<http::AuthUser>& caller, const std::string& id) {
+Video VideoService::get(const std::optional<auth::AuthUser>& caller, const std::string& id) {
   const std::string ref = video_ref(id);
   auto video = db_.transact([&](pqxx::work& tx) { return repo::find_video(tx, ref, id_of(caller)); });
   if (!video) video_not_found();
@@ -154,7 +129,7 @@ Video VideoService::get(const std::optional<http::AuthUser>& caller, const std::
   return with_owner_name(std::move(*video));
 }
 
-void VideoService::remove(const http::AuthUser& caller, const std::string& id) {
+void VideoService::remove(const auth::AuthUser& caller, const std::string& id) {
   const std::string ref = video_ref(id);
   db_.transact([&](pqxx::work& tx) {
     const auto video = repo::find_video(tx, ref, std::nullopt);
@@ -167,25 +142,19 @@ void VideoService::remove(const http::AuthUser& caller, const std::string& id) {
   fs::remove_all(video_dir(ref), ignored);
 }
 
-VideoPage VideoService::feed(const std::optional<http::AuthUser>& caller, const std::optional<std::string>& cursor,
+VideoPage VideoService::feed(const std::optional<auth::AuthUser>& caller, const std::optional<std::string>& cursor,
                              std::int64_t limit) {
   const auto after = parse_cursor(cursor);
   std::vector<std::int64_t> hidden;
   if (caller) hidden = accounts_.blocked_ids(caller->id);
   auto videos = db_.transact([&](pqxx::work& tx) { return repo::feed(tx, id_of(caller), hidden, after, limit); });
-  std::vector<std::int64_t> owner_ids;
-  for (const auto& v : videos) owner_ids.push_back(v.owner_id);
-  std::sort(owner_ids.begin(), owner_ids.end());
-  owner_ids.erase(std::unique(owner_ids.begin(), owner_ids.end()), owner_ids.end());
-  std::map<std::int64_t, std::string> names;
-  for (const auto& card : accounts_.cards(owner_ids)) names[card.id] = card.username;
-  for (auto& v : videos) v.owner_username = names[v.owner_id];
+  accounts_.fill_usernames(videos, &Video::owner_id, &Video::owner_username);
   VideoPage page{.videos = std::move(videos), .next_cursor = {}};
   page.next_cursor = next_cursor(page.videos, limit);
   return page;
 }
 
-LikeState VideoService::like(const http::AuthUser& caller, const std::string& id) {
+LikeState VideoService::like(const auth::AuthUser& caller, const std::string& id) {
   const std::string ref = video_ref(id);
   return db_.transact([&](pqxx::work& tx) {
     require_ready(tx, ref, std::nullopt);
@@ -193,7 +162,7 @@ LikeState VideoService::like(const http::AuthUser& caller, const std::string& id
   });
 }
 
-LikeState VideoService::unlike(const http::AuthUser& caller, const std::string& id) {
+LikeState VideoService::unlike(const auth::AuthUser& caller, const std::string& id) {
   const std::string ref = video_ref(id);
   return db_.transact([&](pqxx::work& tx) {
     require_ready(tx, ref, std::nullopt);
@@ -201,7 +170,7 @@ LikeState VideoService::unlike(const http::AuthUser& caller, const std::string& 
   });
 }
 
-Comment VideoService::add_comment(const http::AuthUser& caller, const std::string& id, const std::string& text) {
+Comment VideoService::add_comment(const auth::AuthUser& caller, const std::string& id, const std::string& text) {
   const std::string ref = video_ref(id);
   FieldErrors errors;
   check_text(errors, "text", text, kMaxComment, true, true);
@@ -222,19 +191,13 @@ CommentPage VideoService::comments(const std::string& id, const std::optional<st
     require_ready(tx, ref, std::nullopt);
     return repo::comments(tx, ref, after, limit);
   });
-  std::vector<std::int64_t> author_ids;
-  for (const auto& c : comments) author_ids.push_back(c.user_id);
-  std::sort(author_ids.begin(), author_ids.end());
-  author_ids.erase(std::unique(author_ids.begin(), author_ids.end()), author_ids.end());
-  std::map<std::int64_t, std::string> names;
-  for (const auto& card : accounts_.cards(author_ids)) names[card.id] = card.username;
-  for (auto& c : comments) c.username = names[c.user_id];
+  accounts_.fill_usernames(comments, &Comment::user_id, &Comment::username);
   CommentPage page{.comments = std::move(comments), .next_cursor = {}};
   page.next_cursor = next_cursor(page.comments, limit);
   return page;
 }
 
-void VideoService::delete_comment(const http::AuthUser& caller, const std::string& id, const std::string& comment_id) {
+void VideoService::delete_comment(const auth::AuthUser& caller, const std::string& id, const std::string& comment_id) {
   const std::string ref = video_ref(id);
   if (!is_valid_uuid(comment_id)) throw ApiError(ErrorCode::not_found, "Comment not found");
   db_.transact([&](pqxx::work& tx) {
@@ -248,7 +211,7 @@ void VideoService::delete_comment(const http::AuthUser& caller, const std::strin
   });
 }
 
-ViewCount VideoService::view(const std::optional<http::AuthUser>& caller, const std::string& remote_ip,
+ViewCount VideoService::view(const std::optional<auth::AuthUser>& caller, const std::string& remote_ip,
                              const std::string& id) {
   const std::string ref = video_ref(id);
   std::string viewer = caller ? "u:" : "ip:";

@@ -12,7 +12,7 @@
 #include "model.hpp"
 #include "modules/users/accounts.hpp"
 #include "reelhub/db/pool.hpp"
-#include "reelhub/http/message.hpp"
+#include "reelhub/auth/identity.hpp"
 
 namespace reelhub::videos {
 
@@ -21,28 +21,6 @@ struct NewVideo {
   std::string title;
   std::string description;
   std::filesystem::path source;
-};
-
-struct VideoPage {
-  std::vector<Video> videos{};
-  std::optional<std::string> next_cursor{};
-};
-
-struct CommentPage {
-  std::vector<Comment> comments{};
-  std::optional<std::string> next_cursor{};
-};
-
-struct LikeState {
-  std::string video_id;
-  bool liked = false;
-  std::int64_t likes_count = 0;
-};
-
-struct ViewCount {
-  std::string video_id;
-  bool counted = false;  // false: this viewer's view was counted within the hour already
-  std::int64_t views_count = 0;
 };
 
 /// Which file of a video's HLS directory a request names.
@@ -59,24 +37,24 @@ class VideoService {
 
   /// Probes the source (415 when it is no video), stores the row and moves the source into the
   /// video's directory, where a transcode worker finds it.
-  Video upload(const http::AuthUser& caller, const NewVideo& video);
+  Video upload(const auth::AuthUser& caller, const NewVideo& video);
   /// Ready videos to anyone; processing and failed ones only to their owner (and admins).
-  Video get(const std::optional<http::AuthUser>& caller, const std::string& id);
+  Video get(const std::optional<auth::AuthUser>& caller, const std::string& id);
   /// Owner or admin: the row, its likes, comments, views, and every file.
-  void remove(const http::AuthUser& caller, const std::string& id);
+  void remove(const auth::AuthUser& caller, const std::string& id);
   /// Ready videos newest first, without the owners the caller blocked. 422 for a bad cursor.
-  VideoPage feed(const std::optional<http::AuthUser>& caller, const std::optional<std::string>& cursor,
+  VideoPage feed(const std::optional<auth::AuthUser>& caller, const std::optional<std::string>& cursor,
                  std::int64_t limit);
   /// Idempotent; only ready videos.
-  LikeState like(const http::AuthUser& caller, const std::string& id);
-  LikeState unlike(const http::AuthUser& caller, const std::string& id);
+  LikeState like(const auth::AuthUser& caller, const std::string& id);
+  LikeState unlike(const auth::AuthUser& caller, const std::string& id);
   /// 422 for empty, too long or control characters.
-  Comment add_comment(const http::AuthUser& caller, const std::string& id, const std::string& text);
+  Comment add_comment(const auth::AuthUser& caller, const std::string& id, const std::string& text);
   CommentPage comments(const std::string& id, const std::optional<std::string>& cursor, std::int64_t limit);
   /// The author, the video's owner or an admin.
-  void delete_comment(const http::AuthUser& caller, const std::string& id, const std::string& comment_id);
+  void delete_comment(const auth::AuthUser& caller, const std::string& id, const std::string& comment_id);
   /// One counted view per viewer (user, else IP) per video per hour.
-  ViewCount view(const std::optional<http::AuthUser>& caller, const std::string& remote_ip, const std::string& id);
+  ViewCount view(const std::optional<auth::AuthUser>& caller, const std::string& remote_ip, const std::string& id);
   /// Any video by id (the id is the secret): status, progress, rungs.
   Video status(const std::string& id);
 

@@ -1,0 +1,13 @@
+#pragma once
+// Public ids in paths: streams, videos, chats and recordings are named by UUIDs.
+
+#include <string>
+#include <string_view>
+
+namespace reelhub::modules {
+
+/// `id` in the lower-case form PostgreSQL prints UUIDs in (and events are published under).
+/// Anything but a UUID names nothing: ApiError(not_found) with `not_found_message`.
+std::string require_uuid(std::string_view id, const char* not_found_message);
+
+}  // namespace reelhub::modules

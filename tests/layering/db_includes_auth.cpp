@@ -1,0 +1,2 @@
+// Must not compile: db and auth are siblings above core.
+#include "reelhub/auth/tokens.hpp"
