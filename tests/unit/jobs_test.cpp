@@ -101,6 +101,17 @@ class JobsRunnerTest : public ::testing::Test {
     });
   }
 
+  /// Starts `first`, then `second` once `first` runs its job; stops both when a job is done.
+  void start_second_once_first_runs(Runner<TestJob>& first, const std::atomic<bool>& first_runs,
+                                    Runner<TestJob>& second) {
+    first.start();
+    ASSERT_TRUE(eventually([&] { return first_runs.load(); }));
+    second.start();
+    ASSERT_TRUE(eventually([&] { return count("done") == 1; }));
+    first.stop();
+    second.stop();
+  }
+
   std::int64_t count(const std::string& status) {
     return pool_.transact([&](pqxx::work& tx) {
       return tx.exec_params1("SELECT count(*) FROM " + table_ + " WHERE status = $1", status)[0].as<std::int64_t>();
@@ -246,12 +257,7 @@ TEST_F(JobsRunnerTest, ExpiredLeaseIsClaimedAgainAndTheOldOwnersCompletionIsRefu
                       EXPECT_TRUE(eventually([&] { return a_done.load(); }));
                       b_completed = complete(job.id, lease.owner());
                     }));
-  a.start();
-  ASSERT_TRUE(eventually([&] { return a_started.load(); }));
-  b.start();
-  ASSERT_TRUE(eventually([&] { return count("done") == 1; }));
-  a.stop();
-  b.stop();
+  start_second_once_first_runs(a, a_started, b);
   EXPECT_FALSE(a_completed) << "the old owner's completion is refused";
   EXPECT_FALSE(a_keeps_it) << "its renewal finds the job taken over";
   EXPECT_TRUE(a_lost);
@@ -276,12 +282,7 @@ TEST_F(JobsRunnerTest, RenewalKeepsTheLeaseWhileAJobOutlastsIt) {
                       EXPECT_TRUE(complete(job.id, lease.owner()));
                     }));
   Runner<TestJob> b(options(1, 60s), handlers([&](const TestJob&, Lease&) { ++b_runs; }));
-  a.start();
-  ASSERT_TRUE(eventually([&] { return a_started.load(); }));
-  b.start();
-  ASSERT_TRUE(eventually([&] { return count("done") == 1; }));
-  a.stop();
-  b.stop();
+  start_second_once_first_runs(a, a_started, b);
   EXPECT_EQ(b_runs, 0) << "the other runner never claimed the renewed job";
   const Row r = row(id);
   EXPECT_EQ(r.attempts, 1);
