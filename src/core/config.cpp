@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/asio/ip/address.hpp>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -54,7 +55,8 @@ const std::vector<Key>& keys() {
       key("refresh_token_ttl_seconds", &Config::refresh_token_ttl_seconds, "refresh token lifetime"),
       key("jwt_leeway_seconds", &Config::jwt_leeway_seconds, "clock skew tolerated on exp/iat/nbf"),
       key("cors_origins", &Config::cors_origins, "origins allowed to call the API from a browser; [\"*\"] for any"),
-      key("trust_proxy", &Config::trust_proxy, "take the client IP from X-Forwarded-For (only behind a proxy)"),
+      key("trusted_proxies", &Config::trusted_proxies,
+          "addresses or CIDR blocks of our reverse proxies; X-Forwarded-For is believed only from them"),
       key("io_threads", &Config::io_threads, "network threads; 0 = one per core"),
       key("max_connections", &Config::max_connections, "open HTTP/WebSocket connections before new ones get 503"),
       key("header_timeout_seconds", &Config::header_timeout_seconds, "time to send request headers"),
@@ -176,6 +178,13 @@ const Key* find_key(const std::string& name) {
   return nullptr;
 }
 
+/// True for an address only this machine can reach (127.0.0.0/8, ::1).
+bool is_loopback_address(const std::string& host) {
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(host, ec);
+  return !ec && address.is_loopback();
+}
+
 void validate(const Config& c) {
   auto fail = [](const std::string& msg) { throw ConfigError(msg); };
   if (c.mode != "development" && c.mode != "production") fail("mode must be development or production");
@@ -184,8 +193,14 @@ void validate(const Config& c) {
   if (c.srt_port == 0) fail("srt_port must be between 1 and 65535");
   if (c.media_root.empty()) fail("media_root must not be empty");
   if (c.jwt_secret.size() < 32) fail("jwt_secret must be at least 32 characters (set REELHUB_JWT_SECRET)");
-  if (c.mode == "production" && c.jwt_secret == Config::example_jwt_secret)
+  // The example secret is public (it is in the repository): anyone who can reach the server could
+  // mint an admin token with it. It only serves a development server bound to loopback.
+  if (c.jwt_secret == Config::example_jwt_secret && c.mode == "production")
     fail("jwt_secret is the example secret; set REELHUB_JWT_SECRET to a private value in production");
+  if (c.jwt_secret == Config::example_jwt_secret && !is_loopback_address(c.http_host))
+    fail("jwt_secret is the example secret from the repository, which anyone can use to mint tokens; it is "
+         "accepted only with a loopback http_host: set REELHUB_JWT_SECRET to a private value (scripts/run "
+         "generates one in var/jwt_secret)");
   if (c.access_token_ttl_seconds < 60) fail("access_token_ttl_seconds must be at least 60");
   if (c.refresh_token_ttl_seconds < c.access_token_ttl_seconds)
     fail("refresh_token_ttl_seconds must not be shorter than access_token_ttl_seconds");

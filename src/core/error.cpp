@@ -16,6 +16,7 @@ int http_status(ErrorCode code) {
     case ErrorCode::validation_failed: return 422;
     case ErrorCode::rate_limited: return 429;
     case ErrorCode::internal: return 500;
+    case ErrorCode::not_implemented: return 501;
     case ErrorCode::unavailable: return 503;
   }
   return 500;
@@ -35,6 +36,7 @@ const char* error_title(ErrorCode code) {
     case ErrorCode::validation_failed: return "Validation Failed";
     case ErrorCode::rate_limited: return "Too Many Requests";
     case ErrorCode::internal: return "Internal Server Error";
+    case ErrorCode::not_implemented: return "Not Implemented";
     case ErrorCode::unavailable: return "Service Unavailable";
   }
   return "Internal Server Error";

@@ -2,11 +2,16 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <array>
+#include <string_view>
+
 #include <boost/url/parse.hpp>
 #include <pqxx/except>
 
 #include "reelhub/auth/tokens.hpp"
 #include "reelhub/core/error.hpp"
+#include "reelhub/core/logging.hpp"
 #include "reelhub/core/random.hpp"
 #include "reelhub/http/rate_limit.hpp"
 #include "reelhub/http/router.hpp"
@@ -18,6 +23,20 @@ namespace {
 constexpr const char* kAllowedRequestHeaders = "Authorization, Content-Type, X-Request-Id, Idempotency-Key, Range";
 constexpr const char* kExposedHeaders =
     "X-Request-Id, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, Content-Range, ETag";
+
+/// The methods any route may have. Anything else a client sends as a method is answered 501 and
+/// counted under one label, so made-up methods cannot grow the metrics without bound.
+bool is_known_method(const std::string& method) {
+  static constexpr std::array<std::string_view, 7> kKnown = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE",
+                                                             "OPTIONS"};
+  return std::find(kKnown.begin(), kKnown.end(), method) != kKnown.end();
+}
+
+/// The method as a metrics label: one of the known methods or "other".
+const std::string& method_label(const std::string& method) {
+  static const std::string kOther = "other";
+  return is_known_method(method) ? method : kOther;
+}
 
 bool is_safe_request_id(const std::string& id) {
   if (id.empty() || id.size() > 64) return false;
@@ -76,6 +95,10 @@ Prepared Pipeline::route(Request& req) const {
   std::vector<std::string> segments;
   if (!parse_target(req, segments)) {
     p.response = error_response(ApiError(ErrorCode::bad_request, "Malformed request target"));
+    return p;
+  }
+  if (!is_known_method(req.method)) {
+    p.response = error_response(ApiError(ErrorCode::not_implemented, "Method not implemented"));
     return p;
   }
   const Match m = router_.match(req.method, segments);
@@ -151,13 +174,14 @@ Response Pipeline::invoke(const Route& route, Request& req) const {
     return route.handler(req);
   } catch (const ApiError& e) {
     if (e.code() == ErrorCode::internal || e.code() == ErrorCode::unavailable)
-      spdlog::warn("request {} {} {}: {}", req.request_id, req.method, req.path, e.what());
+      spdlog::warn("request {} {} {}: {}", req.request_id, req.method, escape_for_log(req.path), e.what());
     return error_response(e);
   } catch (const pqxx::broken_connection& e) {
-    spdlog::warn("request {} {} {}: database connection lost: {}", req.request_id, req.method, req.path, e.what());
+    spdlog::warn("request {} {} {}: database connection lost: {}", req.request_id, req.method,
+                 escape_for_log(req.path), e.what());
     return error_response(database_unavailable());
   } catch (const std::exception& e) {
-    spdlog::error("request {} {} {} failed: {}", req.request_id, req.method, req.path, e.what());
+    spdlog::error("request {} {} {} failed: {}", req.request_id, req.method, escape_for_log(req.path), e.what());
     return error_response(ApiError(ErrorCode::internal, "Internal server error"));
   } catch (...) {
     spdlog::error("request {} {} {} failed with a non-standard exception", req.request_id, req.method, req.path);
@@ -187,9 +211,9 @@ void Pipeline::finish(const Request& req, const Prepared& prepared, Response& re
 
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const auto status = std::to_string(res.status);
-  metrics_.inc("reelhub_http_requests_total",
-               {{"route", prepared.route_label}, {"method", req.method}, {"status", status}});
-  metrics_.observe("reelhub_http_request_duration_seconds", {{"route", prepared.route_label}, {"method", req.method}},
+  const std::string& method = method_label(req.method);
+  metrics_.inc("reelhub_http_requests_total", {{"route", prepared.route_label}, {"method", method}, {"status", status}});
+  metrics_.observe("reelhub_http_request_duration_seconds", {{"route", prepared.route_label}, {"method", method}},
                    seconds);
   const auto bytes = res.file ? res.file->length : res.shared_body ? res.shared_body->size() : res.body.size();
   if (config_.log_format == "json") {
@@ -199,7 +223,8 @@ void Pipeline::finish(const Request& req, const Prepared& prepared, Response& re
     if (req.user) line["user_id"] = req.user->id;
     spdlog::info("{}", line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   } else {
-    spdlog::info("{} \"{} {}\" {} {}B {:.1f}ms rid={}", req.remote_ip, req.method, req.path, res.status, bytes,
+    spdlog::info("{} \"{} {}\" {} {}B {:.1f}ms rid={}", escape_for_log(req.remote_ip), escape_for_log(req.method),
+                 escape_for_log(req.path), res.status, bytes,
                  seconds * 1000, req.request_id);
   }
 }

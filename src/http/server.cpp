@@ -18,6 +18,7 @@
 #include "reelhub/core/blocking.hpp"
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/random.hpp"
+#include "reelhub/http/client_address.hpp"
 #include "reelhub/http/router.hpp"
 #include "reelhub/http/upgrade.hpp"
 #include "reelhub/metrics/registry.hpp"
@@ -49,21 +50,12 @@ struct Fd {
 };
 
 /// The request as the pipeline sees it, from the header alone (the body is read after routing).
-Request to_request(const bhttp::request_header<>& msg, const std::string& peer_ip, bool trust_proxy) {
+Request to_request(const bhttp::request_header<>& msg, const std::string& peer_ip, const ClientAddress& client) {
   Request req;
   req.method = std::string(msg.method_string());
   req.target = std::string(msg.target());
   for (const auto& field : msg) req.headers[std::string(field.name_string())] = std::string(field.value());
-  req.remote_ip = peer_ip;
-  if (trust_proxy) {
-    const auto forwarded = req.header("X-Forwarded-For");
-    if (!forwarded.empty()) {
-      auto first = forwarded.substr(0, forwarded.find(','));
-      first.erase(0, first.find_first_not_of(' '));
-      first.erase(first.find_last_not_of(' ') + 1);
-      if (!first.empty()) req.remote_ip = first;
-    }
-  }
+  req.remote_ip = client.of(peer_ip, req.header("X-Forwarded-For"));
   return req;
 }
 
@@ -109,7 +101,8 @@ struct Server::Impl {
         ioc(threads),
         workers(static_cast<std::size_t>(c.db_pool_size)),
         acceptor(ioc),
-        grace_timer(ioc) {}
+        grace_timer(ioc),
+        client_address(c.trusted_proxies) {}
 
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> session(tcp::socket socket);
@@ -152,6 +145,7 @@ struct Server::Impl {
   std::list<std::shared_ptr<Connection>> connections;
   std::vector<std::function<void()>> drain_hooks;
   std::map<std::string, UpgradeHook> upgrade_hooks;  // by route pattern
+  const ClientAddress client_address;
 };
 
 Server::Server(const Config& config, Pipeline& pipeline, metrics::Registry& metrics)
@@ -382,7 +376,7 @@ asio::awaitable<bool> Server::Impl::read_header(beast::tcp_stream& stream, beast
     co_return false;
   }
   const auto& header = parser.get();
-  ex.req = to_request(header, peer_ip, config.trust_proxy);
+  ex.req = to_request(header, peer_ip, client_address);
   ex.prepared = pipeline.route(ex.req);
   ex.policy = pipeline.body_policy(ex.prepared);
   if (parser.content_length() && *parser.content_length() > ex.policy.limit) {

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "reelhub/core/logging.hpp"
 #include "reelhub/core/validation.hpp"
 #include "reelhub/media/ffmpeg.hpp"
 #include "reelhub/media/stream_id.hpp"
@@ -403,7 +404,8 @@ void SrtIngestServer::count_refusal(Refusal refusal, const std::string& streamid
     ++r.count;
     if (refusals_.size() > 10000) std::erase_if(refusals_, [&](const auto& e) { return now - e.second.window_start >= kRefusalWindow; });
   }
-  spdlog::warn("srt: refused publisher {} for streamid '{}': {} (reject code {})", peer, streamid.substr(0, 128),
+  spdlog::warn("srt: refused publisher {} for streamid '{}': {} (reject code {})", peer,
+               escape_for_log(streamid.substr(0, 128)),
                refusal_name(refusal), refusal_code(refusal));
 }
 
@@ -427,7 +429,7 @@ void SrtIngestServer::start_session(SRTSOCKET s) {
   // The listener enforces encryption by default; checked again so a libsrt setting change can
   // never let a publisher in without its stream's secret.
   if (socket_int_option(s, SRTO_KMSTATE) != SRT_KM_S_SECURED) {
-    spdlog::warn("srt: refused an unencrypted publisher for streamid '{}'", id.substr(0, 128));
+    spdlog::warn("srt: refused an unencrypted publisher for streamid '{}'", escape_for_log(id.substr(0, 128)));
     metrics_.inc("reelhub_srt_refusals_total", {{"reason", "unencrypted"}});
     return;
   }
@@ -435,7 +437,8 @@ void SrtIngestServer::start_session(SRTSOCKET s) {
   auto channel = parsed.target ? channels_.find(parsed.target->resource) : nullptr;
   // Between handshake and accept the stream may have been stopped or taken by a racing publisher.
   if (!channel || !channel->claim_publisher()) {
-    spdlog::warn("srt: publisher for '{}' dropped after accept: stream stopped or busy", id.substr(0, 128));
+    spdlog::warn("srt: publisher for '{}' dropped after accept: stream stopped or busy",
+                 escape_for_log(id.substr(0, 128)));
     return;
   }
   sockaddr_storage peer{};

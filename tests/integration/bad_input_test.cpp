@@ -8,8 +8,10 @@
 #include <cstdlib>
 #include <memory>
 #include <set>
+#include <sstream>
 
 #include "expectations.hpp"
+#include "ws_client.hpp"
 #include "stack.hpp"
 #include "users.hpp"
 
@@ -341,6 +343,27 @@ TEST_F(BadInputTest, RequestIdIsEchoedOrGenerated) {
   auto refused = conn.read_response();
   EXPECT_EQ(refused.status, 413) << refused;
   EXPECT_FALSE(refused.header("X-Request-Id").empty()) << refused;
+}
+
+// ---- log forging: a client-supplied value never starts a line of its own in the text log
+
+TEST(AccessLogTest, EncodedLineBreaksInThePathCannotForgeALogLine) {
+  auto env = relaxed_rate_limits();
+  env["REELHUB_LOG_FORMAT"] = "text";
+  Stack stack(env);
+  ASSERT_EQ(stack.http().get("/x%0a2026-01-01%2000:00:00.000%20info%20%201.2.3.4%20%22GET%20/admin%22%20200").status,
+            404);
+  // The log is flushed once a second: wait until the forging attempt's line is in it.
+  std::string log;
+  ASSERT_TRUE(eventually([&] {
+    log = stack.server.log();
+    return log.find(" 404 ") != std::string::npos;
+  })) << log;
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    EXPECT_NE(line.rfind("2026-01-01", 0), 0u) << "forged line: " << line;
+  }
+  EXPECT_NE(log.find("/x\\x0a2026-01-01"), std::string::npos) << "the line break is logged escaped:\n" << log;
 }
 
 }  // namespace

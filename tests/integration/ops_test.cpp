@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "expectations.hpp"
@@ -109,6 +110,46 @@ TEST_F(OpsTest, MetricsCountRequestsByRouteMethodAndStatus) {
       << text;
   // Unknown paths are not labels: a scanner must not be able to grow the metric set without bound.
   EXPECT_EQ(text.find(unknown), std::string::npos) << "raw path used as a metric label";
+}
+
+/// The series of a Prometheus text page: every sample line without its value.
+std::set<std::string> series_of(const std::string& metrics) {
+  std::set<std::string> out;
+  std::istringstream lines(metrics);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    out.insert(line.substr(0, line.rfind(' ')));
+  }
+  return out;
+}
+
+TEST_F(OpsTest, MadeUpMethodsGet501AndNeverGrowTheMetrics) {
+  RawConnection conn(stack().server.port(), std::chrono::seconds(30));
+  const auto port = stack().server.port();
+  conn.send(serialize_request("BREW", "/health", "", {}, port));
+  const HttpResponse first = conn.read_response();
+  ASSERT_EQ(first.status, 501) << first;
+  ASSERT_TRUE(is_json(first)) << first;
+  EXPECT_EQ(first.json().at("error"), "Not Implemented");
+  const std::string before = http().get("/metrics").body;
+  EXPECT_GE(sample(before, "reelhub_http_requests_total", {"method=\"other\"", "status=\"501\""}), 1) << before;
+
+  // 10,000 requests, each with its own made-up method and path, pipelined 100 at a time.
+  constexpr int kBatches = 100, kPerBatch = 100;
+  for (int b = 0; b < kBatches; ++b) {
+    std::string batch;
+    for (int i = 0; i < kPerBatch; ++i) {
+      const std::string token = "X" + std::to_string(b * kPerBatch + i) + random_hex(4);
+      batch += serialize_request(token, "/" + token, "", {}, port);
+    }
+    conn.send(batch);
+    for (int i = 0; i < kPerBatch; ++i) ASSERT_EQ(conn.read_response().status, 501);
+  }
+  const std::string after = http().get("/metrics").body;
+  EXPECT_EQ(series_of(after), series_of(before)) << "junk requests added metric series";
+  // Only counters' digits may grow.
+  EXPECT_LT(after.size(), before.size() + 512) << "metrics grew from " << before.size() << " to " << after.size();
+  EXPECT_GE(sample(after, "reelhub_http_requests_total", {"method=\"other\"", "status=\"501\""}), 10001) << after;
 }
 
 TEST_F(OpsTest, OpenApiDocumentIsServedAsYaml) {

@@ -87,7 +87,7 @@ TEST_F(ConfigTest, DefaultsWithAnEmptyFile) {
   EXPECT_EQ(c.media_root, "var/media");
   EXPECT_EQ(c.log_format, "text");
   EXPECT_TRUE(c.migrate_on_start);
-  EXPECT_FALSE(c.trust_proxy);
+  EXPECT_TRUE(c.trusted_proxies.empty());
   EXPECT_TRUE(c.cors_origins.empty());
   EXPECT_EQ(c.body_limit_bytes, std::size_t{1} << 20);
   EXPECT_EQ(c.db_pool_size, 8);
@@ -103,7 +103,8 @@ TEST_F(ConfigTest, FileThenEnvironmentThenFlags) {
     "srt_port": 2222,
     "media_root": "/from/file",
     "log_level": "debug",
-    "trust_proxy": true,
+    "migrate_on_start": false,
+    "trusted_proxies": ["10.0.0.0/8"],
     "db_pool_size": 4
   })");
   Env env = base_env();
@@ -113,7 +114,8 @@ TEST_F(ConfigTest, FileThenEnvironmentThenFlags) {
   const auto c = load({"--config=" + file, "--media-root=/from/flag", "--db-pool-size", "32"}, env).config;
   EXPECT_EQ(c.http_port, 1111);           // file only
   EXPECT_EQ(c.log_level, "debug");        // file only
-  EXPECT_TRUE(c.trust_proxy);             // file only
+  EXPECT_FALSE(c.migrate_on_start);       // file only
+  EXPECT_EQ(c.trusted_proxies, std::vector<std::string>{"10.0.0.0/8"});
   EXPECT_EQ(c.srt_port, 3333);            // env over file
   EXPECT_EQ(c.media_root, "/from/flag");  // flag over env over file
   EXPECT_EQ(c.db_pool_size, 32);          // flag given as two arguments
@@ -184,9 +186,9 @@ TEST_F(ConfigTest, ErrorsNameTheKey) {
       {"negative size", {}, with(env, "REELHUB_BODY_LIMIT_BYTES", "-1"), "", "body_limit_bytes"},
       {"int as string in file", {}, env, R"({"db_pool_size": "8"})", "db_pool_size"},
       {"float in file", {}, env, R"({"db_pool_size": 8.5})", "db_pool_size"},
-      {"bad bool flag", {"--trust-proxy=maybe"}, env, "", "--trust-proxy"},
+      {"bad bool flag", {"--migrate-on-start=maybe"}, env, "", "--migrate-on-start"},
       {"bad bool env", {}, with(env, "REELHUB_MIGRATE_ON_START", "on"), "", "REELHUB_MIGRATE_ON_START"},
-      {"string bool in file", {}, env, R"({"trust_proxy": "yes"})", "trust_proxy"},
+      {"string bool in file", {}, env, R"({"migrate_on_start": "yes"})", "migrate_on_start"},
       {"mode", {"--mode=staging"}, env, "", "mode"},
       {"log format", {"--log-format=xml"}, env, "", "log_format"},
       {"ttl", {"--access-token-ttl-seconds=10"}, env, "", "access_token_ttl_seconds"},
@@ -221,8 +223,14 @@ TEST_F(ConfigTest, JwtSecretRules) {
   const std::string example = Config::example_jwt_secret;
   Env env = {{"DATABASE_URL", kDatabaseUrl}};
 
-  // Development accepts the shipped example secret; production refuses it.
-  EXPECT_EQ(load({}, with(env, "REELHUB_JWT_SECRET", example)).config.jwt_secret, example);
+  // Development accepts the shipped example secret only on loopback; production refuses it.
+  const auto loopback = with(with(env, "REELHUB_JWT_SECRET", example), "REELHUB_HTTP_HOST", "127.0.0.1");
+  EXPECT_EQ(load({}, loopback).config.jwt_secret, example);
+  EXPECT_EQ(load({}, with(loopback, "REELHUB_HTTP_HOST", "::1")).config.jwt_secret, example);
+  for (const char* exposed : {"0.0.0.0", "::", "192.168.1.10", "localhost-or-not"}) {
+    const auto message = error_of({}, with(loopback, "REELHUB_HTTP_HOST", exposed));
+    EXPECT_NE(message.find("example secret"), std::string::npos) << exposed << ": " << message;
+  }
   const auto prod = with(with(env, "REELHUB_JWT_SECRET", example), "REELHUB_MODE", "production");
   const auto refused = error_of({}, prod);
   EXPECT_NE(refused.find("jwt_secret"), std::string::npos) << refused;
@@ -293,7 +301,7 @@ TEST_F(ConfigTest, BooleanSpellings) {
   const Case cases[] = {{"true", true}, {"1", true}, {"yes", true}, {"false", false}, {"0", false}, {"no", false}};
   for (const auto& c : cases) {
     SCOPED_TRACE(c.text);
-    EXPECT_EQ(load({}, with(base_env(), "REELHUB_TRUST_PROXY", c.text)).config.trust_proxy, c.value);
+    EXPECT_EQ(load({}, with(base_env(), "REELHUB_MIGRATE_ON_START", c.text)).config.migrate_on_start, c.value);
     EXPECT_EQ(load({std::string("--migrate-on-start=") + c.text}).config.migrate_on_start, c.value);
   }
 }
@@ -333,7 +341,7 @@ TEST(ConfigHelp, ListsEveryKeyWithFlagEnvironmentAndDefault) {
   const char* keys[] = {
       "mode", "database_url", "http_host", "http_port", "srt_port", "media_root", "public_host", "log_format",
       "log_level", "migrate_on_start", "jwt_secret", "access_token_ttl_seconds", "refresh_token_ttl_seconds",
-      "jwt_leeway_seconds", "cors_origins", "trust_proxy", "io_threads", "max_connections",
+      "jwt_leeway_seconds", "cors_origins", "trusted_proxies", "io_threads", "max_connections",
       "header_timeout_seconds", "idle_timeout_seconds", "body_timeout_seconds", "body_limit_bytes",
       "avatar_limit_bytes", "shutdown_grace_seconds", "db_pool_size", "db_wait_ms", "db_statement_timeout_ms",
       "recording_workers", "live_retention_seconds",

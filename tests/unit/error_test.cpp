@@ -33,6 +33,7 @@ const CodeCase kCodes[] = {
     {ErrorCode::validation_failed, 422, "Validation Failed"},
     {ErrorCode::rate_limited, 429, "Too Many Requests"},
     {ErrorCode::internal, 500, "Internal Server Error"},
+    {ErrorCode::not_implemented, 501, "Not Implemented"},
     {ErrorCode::unavailable, 503, "Service Unavailable"},
 };
 

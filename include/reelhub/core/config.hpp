@@ -37,7 +37,7 @@ struct Config {
   int refresh_token_ttl_seconds = 30 * 24 * 3600;
   int jwt_leeway_seconds = 30;
   std::vector<std::string> cors_origins;  // "*" allows any origin
-  bool trust_proxy = false;               // take the client IP from X-Forwarded-For
+  std::vector<std::string> trusted_proxies;  // our proxies: X-Forwarded-For is believed from them only
 
   // Server limits
   int io_threads = 0;  // 0 = one per core

@@ -23,6 +23,7 @@ enum class ErrorCode {
   validation_failed,       // 422 with per-field details
   rate_limited,            // 429 with Retry-After
   internal,                // 500, never for bad input
+  not_implemented,         // 501 a method this server does not implement at all
   unavailable,             // 503 dependency down or overloaded
 };
 

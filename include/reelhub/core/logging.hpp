@@ -1,11 +1,17 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace reelhub {
 
 /// Sets spdlog's default logger: `text` for people, `json` for log shippers (one object per
 /// line; a message that is itself a JSON object is merged into the line as fields).
 void init_logging(const std::string& format, const std::string& level);
+
+/// `text` safe to put in a text log line: control characters (C0, DEL), backslash and double
+/// quote come out as \xNN, \\ and \", so a client-supplied value (a decoded path, a stream id)
+/// cannot forge a log line or break out of a quoted field.
+std::string escape_for_log(std::string_view text);
 
 }  // namespace reelhub
