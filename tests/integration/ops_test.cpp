@@ -131,6 +131,7 @@ TEST_F(OpsTest, MadeUpMethodsGet501AndNeverGrowTheMetrics) {
   ASSERT_EQ(first.status, 501) << first;
   ASSERT_TRUE(is_json(first)) << first;
   EXPECT_EQ(first.json().at("error"), "Not Implemented");
+  ASSERT_EQ(http().get("/metrics").status, 200);  // from here on /metrics' own series exist too
   const std::string before = http().get("/metrics").body;
   EXPECT_GE(sample(before, "reelhub_http_requests_total", {"method=\"other\"", "status=\"501\""}), 1) << before;
 
