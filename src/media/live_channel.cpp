@@ -76,8 +76,22 @@ void LiveChannel::add_segment(CutSegment cut, WallClock::time_point closing_fram
 }
 
 void LiveChannel::saw_viewer(const std::string& key) {
+  const auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(mutex_);
-  viewers_[key] = std::chrono::steady_clock::now();
+  if (const auto it = viewers_.find(key); it != viewers_.end()) {
+    it->second = now;
+    return;
+  }
+  if (viewers_.size() >= kMaxTrackedViewers) {
+    // Full: look for old entries at most once per target duration, so a flood of new viewers
+    // does not scan the whole map on every request.
+    if (now - last_viewer_prune_ < options_.target_duration) return;
+    last_viewer_prune_ = now;
+    const auto horizon = now - 2 * options_.target_duration;
+    std::erase_if(viewers_, [&](const auto& v) { return v.second < horizon; });
+    if (viewers_.size() >= kMaxTrackedViewers) return;
+  }
+  viewers_.emplace(key, now);
 }
 
 int LiveChannel::viewer_count() const {

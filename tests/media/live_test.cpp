@@ -282,6 +282,19 @@ TEST_F(LiveTest, GarbagePublisherIsDroppedAndOthersContinue) {
 }
 
 // The API around the stream: roles, ownership, the secret only for the owner, public lists.
+TEST_F(LiveTest, ViewersAreCountedPerAddressWhateverTheirUserAgent) {
+  const TestUser owner = register_and_login(http(), "liveua", "streamer");
+  const StartedStream stream = create_and_start(http(), owner);
+  // Before the first segment the playlist is 404, but the fetch still counts as a viewer.
+  for (int i = 0; i < 50; ++i) {
+    const auto res = http().get("/hls/" + stream.id + "/stream.m3u8", {{"User-Agent", "player-" + std::to_string(i)}});
+    ASSERT_EQ(res.status, 404) << res;
+  }
+  const auto status = http().get("/stream/" + stream.id + "/status");
+  ASSERT_EQ(status.status, 200) << status;
+  EXPECT_EQ(status.json().at("viewer_count"), 1) << "50 user agents from one address are one viewer: " << status;
+}
+
 TEST_F(LiveTest, OnlyStreamersCreateAndOnlyOwnersControlOrSeeTheSecret) {
   const TestUser owner = register_and_login(http(), "liveown", "streamer");
   const TestUser viewer = register_and_login(http(), "liveview", "viewer");

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <thread>
 
 #include "reelhub/media/live_channel.hpp"
 #include "reelhub/media/live_playlist.hpp"
@@ -153,6 +154,23 @@ TEST(LiveChannelTest, ContinuesNumberingAfterSegmentsOnDiskAndCountsRecentViewer
   channel.saw_viewer("b");
   channel.saw_viewer("a");
   EXPECT_EQ(channel.viewer_count(), 2);
+}
+
+TEST(LiveChannelTest, ViewerMapIsBounded) {
+  testing::TempDir dir("reelhub-live");
+  LiveChannel channel(kId, "secret-passphrase", dir.path() / kId, LiveOptions{.target_duration = 60000ms});
+  for (std::size_t i = 0; i < LiveChannel::kMaxTrackedViewers + 1000; ++i) channel.saw_viewer(std::to_string(i));
+  EXPECT_EQ(channel.viewer_count(), static_cast<int>(LiveChannel::kMaxTrackedViewers)) << "saturates at the cap";
+}
+
+TEST(LiveChannelTest, ViewersUnseenForTwoTargetDurationsAreForgotten) {
+  testing::TempDir dir("reelhub-live");
+  LiveChannel channel(kId, "secret-passphrase", dir.path() / kId, LiveOptions{.target_duration = 20ms});
+  channel.saw_viewer("a");
+  channel.saw_viewer("b");
+  std::this_thread::sleep_for(60ms);  // time itself has to pass: two target durations, and some
+  channel.saw_viewer("c");
+  EXPECT_EQ(channel.viewer_count(), 1);
 }
 
 }  // namespace

@@ -69,9 +69,14 @@ class LiveChannel {
   void add_segment(CutSegment segment, WallClock::time_point closing_frame_arrival);
   std::size_t files_written() const { return files_written_.load(); }
 
-  /// A viewer fetched the playlist; `key` tells viewers apart (address + user agent).
+  /// Viewers tracked at most per channel: past it the count saturates, so a flood of made-up
+  /// viewers costs bounded memory.
+  static constexpr std::size_t kMaxTrackedViewers = 100000;
+  /// A viewer fetched the playlist; `key` tells viewers apart (the client address: anything a
+  /// client chooses, like its User-Agent, would let it count itself many times).
   void saw_viewer(const std::string& key);
-  /// Distinct viewers seen within the last two target durations.
+  /// Distinct viewers seen within the last two target durations; forgets the older ones, so
+  /// calling it on a timer keeps the map small while nobody reads the count.
   int viewer_count() const;
 
   void set_stats(const IngestStats& stats);
@@ -93,6 +98,7 @@ class LiveChannel {
   std::optional<WallClock::time_point> publisher_since_;
   IngestStats stats_;
   mutable std::unordered_map<std::string, std::chrono::steady_clock::time_point> viewers_;
+  std::chrono::steady_clock::time_point last_viewer_prune_{};  // when a full map was last pruned
 };
 
 /// Why the listener turned a publisher away; each has its own SRT reject code.

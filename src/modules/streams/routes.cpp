@@ -135,7 +135,7 @@ Response Handlers::status(Request& req) { return Response::json(200, status_json
 
 Response Handlers::playlist(Request& req) {
   Response res;
-  res.body = service_.playlist(req.param("id"), req.remote_ip + '|' + req.header("User-Agent"));
+  res.body = service_.playlist(req.param("id"), req.remote_ip);  // one viewer per address
   res.headers["Content-Type"] = "application/vnd.apple.mpegurl";
   res.headers["Cache-Control"] = "no-cache";
   return res;

@@ -335,8 +335,9 @@ void StreamService::tick() {
   const auto now = Clock::now();
   for (const auto& channel : channels_.all()) {
     const std::string& id = channel->stream_id();
+    // Counted every tick for every channel, publisher or not: that is what forgets old viewers.
+    const int viewers = channel->viewer_count();
     if (channel->has_publisher()) {
-      const int viewers = channel->viewer_count();
       auto [it, inserted] = published_viewers_.try_emplace(id, -1);
       if (it->second != viewers) {
         it->second = viewers;
