@@ -1,6 +1,7 @@
 #pragma once
-// The HTTP/1.1 server: Beast on Asio with one coroutine per connection. Beast lives only in
-// server.cpp; this header is cheap to include.
+// The HTTP/1.1 server: Beast on Asio with one coroutine per connection. Its only Beast types
+// are those of the upgrade hook (upgrade.hpp); the composition root is the one place that
+// includes it besides server.cpp.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <cstdint>
