@@ -13,6 +13,9 @@ reelhub_build() {
   # sloppiness settings let ccache cache translation units built with precompiled headers.
   export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$REELHUB_ROOT}
   export CCACHE_SLOPPINESS=${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}
+  # Debug builds (-g) would otherwise hash the build directory into every entry: a checkout
+  # elsewhere would miss. The cost is debug info naming the first checkout's directory.
+  export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
   # Each build dir has one fixed configuration; later CMakeLists changes re-run CMake by themselves.
   if [[ ! -f $dir/CMakeCache.txt || ! -f $dir/Makefile ]]; then
     reelhub_say "configuring $dir"

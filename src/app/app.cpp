@@ -28,6 +28,7 @@
 #include "reelhub/db/migrations.hpp"
 #include "reelhub/http/rate_limit.hpp"
 #include "reelhub/http/server.hpp"
+#include "reelhub/jobs/janitor.hpp"
 #include "reelhub/media/srt_ingest.hpp"
 #include "reelhub/ws/session.hpp"
 
@@ -112,9 +113,19 @@ int App::serve() {
   videos::VideoService videos(db_, media_root_, [&transcoder] { transcoder.wake(); });
   videos::register_routes(ctx, videos);
 
+  const std::chrono::seconds min_age(c.janitor_min_age_seconds);
+  jobs::Janitor janitor(
+      std::chrono::seconds(c.janitor_interval_seconds),
+      {{"upload bodies", [&] { return jobs::remove_stale_entries(media_root_ / "tmp", min_age, [](auto&) { return true; }); }},
+       {"half-written files", [&] { return jobs::remove_stale_temp_files(media_root_, min_age); }},
+       {"abandoned video directories", [&] { return videos.remove_abandoned_dirs(min_age); }},
+       {"ended sessions",
+        [&] { return accounts.purge_ended_sessions(std::chrono::seconds(c.session_retention_seconds)); }}});
+
   hub_.start();        // after migrations: the fan-out uses the ws_* tables
   recordings.start();  // after migrations too; resumes jobs an earlier process left unfinished
   transcoder.start();  // likewise for transcodes
+  janitor.start();
   streams.resume();
   ingest.listen(c.srt_host, c.srt_port);
 
@@ -141,6 +152,7 @@ int App::serve() {
   streams.stop();     // records those sessions' end while the hub and database are still up
   recordings.stop();  // a remux in progress is left for the next start
   transcoder.stop();
+  janitor.stop();
   hub_.stop();  // leaves the presence tables, so other instances see our users go offline now
   return 0;
 }

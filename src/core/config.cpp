@@ -59,11 +59,15 @@ const std::vector<Key>& keys() {
           "addresses or CIDR blocks of our reverse proxies; X-Forwarded-For is believed only from them"),
       key("io_threads", &Config::io_threads, "network threads; 0 = one per core"),
       key("max_connections", &Config::max_connections, "open HTTP/WebSocket connections before new ones get 503"),
+      key("max_connections_per_ip", &Config::max_connections_per_ip,
+          "open connections from one client address (IPv6: one /64) before new ones get 429; proxies exempt"),
       key("header_timeout_seconds", &Config::header_timeout_seconds, "time to send request headers"),
       key("idle_timeout_seconds", &Config::idle_timeout_seconds, "keep-alive idle time"),
       key("body_timeout_seconds", &Config::body_timeout_seconds, "time to send a request body"),
       key("body_limit_bytes", &Config::body_limit_bytes, "default request body limit"),
       key("avatar_limit_bytes", &Config::avatar_limit_bytes, "largest avatar upload"),
+      key("body_memory_budget_bytes", &Config::body_memory_budget_bytes,
+          "request bodies read into memory at once across all connections; beyond it new ones get 503"),
       key("shutdown_grace_seconds", &Config::shutdown_grace_seconds, "how long SIGTERM waits for in-flight requests"),
       key("db_pool_size", &Config::db_pool_size, "PostgreSQL connections (and blocking worker threads)"),
       key("db_wait_ms", &Config::db_wait_ms, "longest wait for a free connection before 503"),
@@ -99,6 +103,13 @@ const std::vector<Key>& keys() {
           "a transcode job not renewed for this long (its process died) is taken over"),
       key("transcode_segment_seconds", &Config::transcode_segment_seconds, "HLS segment length of videos (2..6)"),
       key("transcode_preset", &Config::transcode_preset, "libx264 preset of video transcodes"),
+      key("janitor_interval_seconds", &Config::janitor_interval_seconds,
+          "how often leftovers of crashes are swept (upload bodies, half-written files, orphaned video "
+          "directories, ended sessions)"),
+      key("janitor_min_age_seconds", &Config::janitor_min_age_seconds,
+          "files and directories younger than this are never swept"),
+      key("session_retention_seconds", &Config::session_retention_seconds,
+          "how long ended (revoked or expired) sessions are kept before they are purged"),
       Key{"rate_limits", "request budgets by policy: {\"login\": {\"limit\": 10, \"window_seconds\": 60}, ...}",
           [](const Config& c) {
             json j = json::object();
@@ -209,9 +220,13 @@ void validate(const Config& c) {
   if (c.recording_workers < 1 || c.recording_workers > 64) fail("recording_workers must be 1..64");
   if (c.live_retention_seconds < 0) fail("live_retention_seconds must not be negative");
   if (c.max_connections < 1) fail("max_connections must be positive");
+  if (c.max_connections_per_ip < 1) fail("max_connections_per_ip must be positive");
   if (c.header_timeout_seconds < 1 || c.idle_timeout_seconds < 1 || c.body_timeout_seconds < 1)
     fail("timeouts must be at least 1 second");
   if (c.body_limit_bytes < 1024) fail("body_limit_bytes must be at least 1024");
+  if (c.body_memory_budget_bytes < 2 * std::max(c.body_limit_bytes, c.avatar_limit_bytes))
+    fail("body_memory_budget_bytes must hold at least two bodies of the larger of body_limit_bytes and "
+         "avatar_limit_bytes");
   if (c.shutdown_grace_seconds < 0) fail("shutdown_grace_seconds must not be negative");
   if (c.db_pool_size < 1 || c.db_pool_size > 512) fail("db_pool_size must be 1..512");
   if (c.db_wait_ms < 1) fail("db_wait_ms must be positive");
@@ -236,6 +251,9 @@ void validate(const Config& c) {
   if (c.transcode_lease_seconds < 2) fail("transcode_lease_seconds must be at least 2");
   if (c.transcode_segment_seconds < 2 || c.transcode_segment_seconds > 6) fail("transcode_segment_seconds must be 2..6");
   if (c.transcode_preset.empty()) fail("transcode_preset must not be empty");
+  if (c.janitor_interval_seconds < 1) fail("janitor_interval_seconds must be positive");
+  if (c.janitor_min_age_seconds < 60) fail("janitor_min_age_seconds must be at least 60");
+  if (c.session_retention_seconds < 0) fail("session_retention_seconds must not be negative");
   for (const auto& [name, r] : c.rate_limits)
     if (r.limit < 0 || r.window_seconds < 1) fail("rate_limits." + name + ": limit >= 0 and window_seconds >= 1");
 }

@@ -18,6 +18,7 @@
 #include "reelhub/core/blocking.hpp"
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/random.hpp"
+#include "reelhub/http/admission.hpp"
 #include "reelhub/http/client_address.hpp"
 #include "reelhub/http/router.hpp"
 #include "reelhub/http/upgrade.hpp"
@@ -79,6 +80,7 @@ struct Exchange {
   Prepared prepared;  // routed once, at the header
   BodyPolicy policy;
   BodyFile body_file;  // the streamed body of a body_to_file route, removed after the response
+  BodyBudget::Reservation body_memory;  // the share of the body budget an in-memory body holds
   bool keep_alive = false;
   const UpgradeHook* upgrade_hook = nullptr;  // set when the request switches protocols
   bhttp::request<bhttp::string_body> upgrade_request;
@@ -102,17 +104,20 @@ struct Server::Impl {
         workers(static_cast<std::size_t>(c.db_pool_size)),
         acceptor(ioc),
         grace_timer(ioc),
-        client_address(c.trusted_proxies) {}
+        client_address(c.trusted_proxies),
+        peers(c.max_connections_per_ip, client_address),
+        body_budget(c.body_memory_budget_bytes) {}
 
   asio::awaitable<void> accept_loop();
-  asio::awaitable<void> session(tcp::socket socket);
+  asio::awaitable<void> session(tcp::socket socket, PeerConnections::Slot slot);
   /// Waits for the first byte of the next request under the idle timeout; false: close.
   asio::awaitable<bool> await_request(beast::tcp_stream& stream, beast::flat_buffer& buffer);
-  /// Reads and routes the header, checks the body's declared size, and admits a body_to_file
-  /// request before its body; false: the connection ends (any answer was written).
+  /// Reads and routes the header, then admits the request on it alone: authentication, rate
+  /// limit, the body's declared size and its share of the body budget, all before a byte of the
+  /// body is read. false: the connection ends (any answer was written).
   asio::awaitable<bool> read_header(beast::tcp_stream& stream, beast::flat_buffer& buffer, const std::string& peer_ip,
                                     Exchange& ex);
-  /// Reads the body (to memory or to a file) and admits the request; false: the connection ends.
+  /// Reads the body (to memory or to a file); false: the connection ends.
   asio::awaitable<bool> read_body(beast::tcp_stream& stream, beast::flat_buffer& buffer, const std::string& peer_ip,
                                   Exchange& ex);
   /// Answers the request; false when the connection ends after it.
@@ -122,7 +127,13 @@ struct Server::Impl {
   /// Answers a request that failed before the pipeline could (bad framing, too large) and ends it.
   asio::awaitable<void> reject(beast::tcp_stream& stream, const std::string& peer_ip, ErrorCode code,
                                const std::string& message);
-  asio::awaitable<void> refuse_busy(tcp::socket socket);
+  /// Answers a connection that is over a connection cap, and closes it.
+  asio::awaitable<void> refuse_connection(tcp::socket socket, ApiError error, std::string reason);
+  /// Answers a request that ends its connection without its body being read.
+  asio::awaitable<void> refuse_request(beast::tcp_stream& stream, Exchange& ex);
+  /// After a refusal that left body bytes unread: reads and drops what the client still sends for
+  /// a moment, so closing the socket does not reset it before the client has read the answer.
+  asio::awaitable<void> linger(beast::tcp_stream& stream);
   asio::awaitable<bool> write_response(beast::tcp_stream& stream, const Request& req, Response& res, bool keep_alive);
   asio::awaitable<Response> run_handler(const Prepared& prepared, Request& req);
   asio::awaitable<boost::system::error_code> read_body_to_file(beast::tcp_stream& stream, beast::flat_buffer& buffer,
@@ -146,6 +157,8 @@ struct Server::Impl {
   std::vector<std::function<void()>> drain_hooks;
   std::map<std::string, UpgradeHook> upgrade_hooks;  // by route pattern
   const ClientAddress client_address;
+  PeerConnections peers;
+  BodyBudget body_budget;
 };
 
 Server::Server(const Config& config, Pipeline& pipeline, metrics::Registry& metrics)
@@ -153,6 +166,14 @@ Server::Server(const Config& config, Pipeline& pipeline, metrics::Registry& metr
   metrics.gauge_callback("reelhub_http_open_connections", [impl = impl_.get()] {
     return std::vector<std::pair<metrics::Labels, double>>{{{}, double(impl->open_connections.load())}};
   });
+  metrics.gauge_callback("reelhub_http_body_memory_bytes", [impl = impl_.get()] {
+    return std::vector<std::pair<metrics::Labels, double>>{{{}, double(impl->body_budget.in_use())}};
+  });
+  metrics.describe("reelhub_http_connections_refused_total", "counter",
+                   "Connections refused over a connection cap, by reason (total, per_ip)");
+  metrics.describe("reelhub_http_body_budget_refused_total", "counter",
+                   "Requests refused with 503 because the in-memory body budget was spent");
+  metrics.describe("reelhub_http_body_memory_bytes", "gauge", "Bytes reserved by request bodies being read into memory");
 }
 
 Server::~Server() { impl_->workers.join(); }
@@ -233,11 +254,28 @@ asio::awaitable<void> Server::Impl::accept_loop() {
     }
     auto ex = socket.get_executor();
     if (open_connections >= config.max_connections) {
-      asio::co_spawn(ex, refuse_busy(std::move(socket)), asio::detached);
+      asio::co_spawn(ex,
+                     refuse_connection(std::move(socket),
+                                       ApiError(ErrorCode::unavailable, "Too many connections").with_retry_after(1),
+                                       "total"),
+                     asio::detached);
+      continue;
+    }
+    boost::system::error_code peer_error;
+    const auto peer = socket.remote_endpoint(peer_error);
+    if (peer_error) continue;  // reset before we got to it
+    auto slot = peers.acquire(peer.address());
+    if (!slot) {
+      asio::co_spawn(ex,
+                     refuse_connection(std::move(socket),
+                                       ApiError(ErrorCode::rate_limited, "Too many connections from your address")
+                                           .with_retry_after(1),
+                                       "per_ip"),
+                     asio::detached);
       continue;
     }
     ++open_connections;
-    asio::co_spawn(ex, session(std::move(socket)), [this](std::exception_ptr e) {
+    asio::co_spawn(ex, session(std::move(socket), std::move(*slot)), [this](std::exception_ptr e) {
       if (e) {
         try {
           std::rethrow_exception(e);
@@ -249,14 +287,14 @@ asio::awaitable<void> Server::Impl::accept_loop() {
   }
 }
 
-asio::awaitable<void> Server::Impl::refuse_busy(tcp::socket socket) {
+asio::awaitable<void> Server::Impl::refuse_connection(tcp::socket socket, ApiError error, std::string reason) {
   beast::tcp_stream stream(std::move(socket));
   stream.expires_after(std::chrono::seconds(2));
-  Response res = error_response(ApiError(ErrorCode::unavailable, "Too many connections").with_retry_after(1));
+  Response res = error_response(error);
   Request req;
   req.method = "GET";
   co_await write_response(stream, req, res, false);
-  metrics.inc("reelhub_http_connections_refused_total");
+  metrics.inc("reelhub_http_connections_refused_total", {{"reason", reason}});
 }
 
 asio::awaitable<Response> Server::Impl::run_handler(const Prepared& prepared, Request& req) {
@@ -308,7 +346,8 @@ asio::awaitable<boost::system::error_code> Server::Impl::read_body_to_file(
   co_return boost::system::error_code{};
 }
 
-asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
+// `slot` is the connection's place under the per-address cap, held for as long as the session runs.
+asio::awaitable<void> Server::Impl::session(tcp::socket socket, [[maybe_unused]] PeerConnections::Slot slot) {
   beast::tcp_stream stream(std::move(socket));
   auto conn = std::make_shared<Connection>();
   conn->strand = stream.get_executor();
@@ -323,13 +362,17 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
   const std::string peer_ip = ignored ? std::string("unknown") : peer.address().to_string();
   beast::flat_buffer buffer;
   bool upgraded = false;  // the stream now belongs to the upgrade hook
+  bool unread_body = false;  // refused before its body: the client may still be sending it
 
   for (;;) {
     conn->idle = true;
     if (draining || !co_await await_request(stream, buffer)) break;
     conn->idle = false;
     Exchange ex;
-    if (!co_await read_header(stream, buffer, peer_ip, ex)) break;
+    if (!co_await read_header(stream, buffer, peer_ip, ex)) {
+      unread_body = !ex.parser.is_done();
+      break;
+    }
     if (!co_await read_body(stream, buffer, peer_ip, ex)) break;
     if (ex.upgrade_hook) {
       upgraded = true;
@@ -340,7 +383,10 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
     }
     if (!co_await dispatch(stream, ex)) break;
   }
-  if (!upgraded) stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  if (!upgraded) {
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    if (unread_body) co_await linger(stream);
+  }
   conn->stream = nullptr;
   {
     std::lock_guard lock(connections_mutex);
@@ -385,15 +431,25 @@ asio::awaitable<bool> Server::Impl::read_header(beast::tcp_stream& stream, beast
     co_return false;
   }
   parser.body_limit(ex.policy.limit);
-  if (ex.policy.to_file) {
-    // Authentication and rate limits first: nobody unauthorised gets to fill the disk.
-    pipeline.admit(ex.req, ex.prepared);
-    if (ex.prepared.response) {
-      Response refused = std::move(*ex.prepared.response);
-      pipeline.finish(ex.req, ex.prepared, refused, ex.started);
-      co_await write_response(stream, ex.req, refused, false);  // the unread body ends the connection
-      co_return false;
+  // Authentication and rate limits before the body: nobody unauthorised gets to fill memory or
+  // disk, and an unroutable request (404, 405, 501) is answered without reading what it carries.
+  pipeline.admit(ex.req, ex.prepared);
+  const bool has_body = parser.chunked() || parser.content_length().value_or(0) > 0;
+  if (!ex.prepared.response && has_body && !ex.policy.to_file) {
+    // Chunked bodies declare no size: they are held to the route's whole limit.
+    auto reservation = body_budget.reserve(parser.content_length() ? *parser.content_length() : ex.policy.limit);
+    if (reservation) {
+      ex.body_memory = std::move(*reservation);
+    } else {
+      metrics.inc("reelhub_http_body_budget_refused_total");
+      ex.prepared.response = error_response(
+          ApiError(ErrorCode::unavailable, "Server busy: too many request bodies in flight").with_retry_after(1));
     }
+  }
+  if (ex.prepared.response) {
+    if (!has_body) co_return true;  // answered by dispatch; the connection may stay open
+    co_await refuse_request(stream, ex);
+    co_return false;
   }
   if (header[bhttp::field::expect] == "100-continue") {
     bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, header.version()};
@@ -404,6 +460,10 @@ asio::awaitable<bool> Server::Impl::read_header(beast::tcp_stream& stream, beast
 
 asio::awaitable<bool> Server::Impl::read_body(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                               const std::string& peer_ip, Exchange& ex) {
+  if (ex.prepared.response) {  // refused on the header of a request without a body
+    ex.keep_alive = ex.parser.get().keep_alive();
+    co_return true;
+  }
   boost::system::error_code ec;
   if (ex.policy.to_file) {
     bhttp::request_parser<bhttp::buffer_body> file_parser{std::move(ex.parser)};
@@ -421,9 +481,8 @@ asio::awaitable<bool> Server::Impl::read_body(beast::tcp_stream& stream, beast::
       auto msg = ex.parser.release();
       ex.keep_alive = msg.keep_alive();
       ex.req.body = std::move(msg.body());
-      pipeline.admit(ex.req, ex.prepared);
       const auto hook = upgrade_hooks.find(ex.prepared.route_label);
-      if (hook != upgrade_hooks.end() && !ex.prepared.response && beast::websocket::is_upgrade(msg)) {
+      if (hook != upgrade_hooks.end() && beast::websocket::is_upgrade(msg)) {
         ex.upgrade_hook = &hook->second;
         ex.upgrade_request = std::move(msg);
       }
@@ -463,6 +522,24 @@ asio::awaitable<void> Server::Impl::upgrade(beast::tcp_stream& stream, Exchange&
                    .workers = workers.get_executor()};
   auto served = (*ex.upgrade_hook)(std::move(handover));
   co_await std::move(served);
+}
+
+asio::awaitable<void> Server::Impl::refuse_request(beast::tcp_stream& stream, Exchange& ex) {
+  Response refused = std::move(*ex.prepared.response);
+  pipeline.finish(ex.req, ex.prepared, refused, ex.started);
+  co_await write_response(stream, ex.req, refused, false);
+}
+
+asio::awaitable<void> Server::Impl::linger(beast::tcp_stream& stream) {
+  // nginx's lingering close, bounded: at most 2 s and 1 MiB are spent on a client we refused.
+  constexpr std::size_t kMaxDropped = 1 << 20;
+  std::array<char, 16 * 1024> sink;
+  stream.expires_after(std::chrono::seconds(2));
+  for (std::size_t dropped = 0; dropped < kMaxDropped;) {
+    auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), as_tuple);
+    if (ec) break;
+    dropped += n;
+  }
 }
 
 asio::awaitable<void> Server::Impl::reject(beast::tcp_stream& stream, const std::string& peer_ip, ErrorCode code,

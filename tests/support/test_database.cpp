@@ -95,4 +95,14 @@ void TestDatabase::exec(const std::string& sql) const {
   tx.commit();
 }
 
+std::string TestDatabase::scalar(const std::string& sql) const {
+  pqxx::connection conn(url_);
+  pqxx::work tx(conn);
+  const pqxx::row row = tx.exec1(sql);
+  if (row.size() != 1) throw std::runtime_error("expected one column from: " + sql);
+  std::string value = row[0].is_null() ? std::string() : row[0].as<std::string>();
+  tx.commit();  // the statement may write (INSERT ... RETURNING)
+  return value;
+}
+
 }  // namespace reelhub::testing

@@ -20,6 +20,9 @@ class TestDatabase {
   const std::string& name() const { return name_; }
   /// Runs one SQL statement in its own transaction (test setup, e.g. promoting an admin).
   void exec(const std::string& sql) const;
+  /// Runs one statement in its own transaction and returns the single value it yields, as text
+  /// ("" for NULL); throws unless that is one row of one column.
+  std::string scalar(const std::string& sql) const;
 
  private:
   std::string admin_url_;

@@ -42,11 +42,13 @@ struct Config {
   // Server limits
   int io_threads = 0;  // 0 = one per core
   int max_connections = 10000;
+  int max_connections_per_ip = 256;  // per client address (IPv6: per /64); trusted proxies exempt
   int header_timeout_seconds = 10;
   int idle_timeout_seconds = 60;
   int body_timeout_seconds = 60;
   std::size_t body_limit_bytes = 1 << 20;
   std::size_t avatar_limit_bytes = 5 << 20;
+  std::size_t body_memory_budget_bytes = std::size_t{256} << 20;  // request bodies in memory at once, all clients
   int shutdown_grace_seconds = 30;
 
   // Database
@@ -83,6 +85,11 @@ struct Config {
   int transcode_lease_seconds = 60;   // a job whose worker stops renewing it is resumed after this
   int transcode_segment_seconds = 4;  // HLS segment length and GOP
   std::string transcode_preset = "veryfast";
+
+  // Janitor: leftovers of crashes and failed cleanups
+  int janitor_interval_seconds = 600;     // how often it sweeps
+  int janitor_min_age_seconds = 3600;     // files and directories younger than this are never swept
+  int session_retention_seconds = 7 * 24 * 3600;  // ended sessions are kept this long, then purged
 
   // Rate limits by policy name: general, login, register, upload, live, ws_connect
   std::map<std::string, RateRule> rate_limits = {

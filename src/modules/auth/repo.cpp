@@ -55,6 +55,20 @@ WHERE t.token_hash = $1 AND s.id = t.session_id AND s.user_id = $2 AND s.revoked
 const db::Statement kSessionLive{"auth.session_live", R"sql(
 SELECT 1 FROM auth_sessions WHERE id = $1::uuid AND user_id = $2 AND revoked_at IS NULL
 )sql"};
+
+// A session ended when it was revoked or when its newest refresh token expired; its tokens go
+// with it (ON DELETE CASCADE).
+const db::Statement kPurgeSessions{"auth.purge_sessions", R"sql(
+DELETE FROM auth_sessions s
+WHERE s.revoked_at < now() - make_interval(secs => $1)
+   OR NOT EXISTS (SELECT 1 FROM refresh_tokens t
+                  WHERE t.session_id = s.id AND t.expires_at >= now() - make_interval(secs => $1))
+)sql"};
+
+// Rotated-out tokens of live sessions, once expired: presenting one is refused as expired anyway.
+const db::Statement kPurgeUsedTokens{"auth.purge_used_tokens", R"sql(
+DELETE FROM refresh_tokens WHERE used_at IS NOT NULL AND expires_at < now() - make_interval(secs => $1)
+)sql"};
 }  // namespace
 
 std::string SessionRepo::create(std::int64_t user_id, const std::string& token_hash, int ttl_seconds) {
@@ -95,6 +109,14 @@ bool SessionRepo::revoke(const std::string& session_id, std::int64_t user_id) {
 bool SessionRepo::revoke_by_token(const std::string& token_hash, std::int64_t user_id) {
   return db_.transact([&](pqxx::work& tx) {
     return tx.exec_prepared(kRevokeSessionOfToken.name(), token_hash, user_id).affected_rows() > 0;
+  });
+}
+
+std::size_t SessionRepo::purge_ended(std::chrono::seconds retention) {
+  return db_.transact([&](pqxx::work& tx) {
+    const auto seconds = static_cast<double>(retention.count());
+    return static_cast<std::size_t>(tx.exec_prepared0(kPurgeSessions.name(), seconds).affected_rows() +
+                                    tx.exec_prepared0(kPurgeUsedTokens.name(), seconds).affected_rows());
   });
 }
 

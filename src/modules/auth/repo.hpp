@@ -1,6 +1,8 @@
 #pragma once
 // SQL for login sessions and their refresh tokens (tables auth_sessions, refresh_tokens).
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -39,6 +41,9 @@ class SessionRepo {
   bool revoke_by_token(const std::string& token_hash, std::int64_t user_id);
   /// True while the session exists, belongs to `user_id` and is not revoked.
   bool is_live(const std::string& session_id, std::int64_t user_id);
+  /// Deletes sessions that ended (revoked, or every token expired) more than `retention` ago,
+  /// and rotated-out tokens expired that long; returns how many rows went.
+  std::size_t purge_ended(std::chrono::seconds retention);
 
  private:
   db::Pool& db_;

@@ -43,6 +43,8 @@ class AuthService {
   void logout(const auth::AuthUser& caller, const std::optional<std::string>& refresh_token);
   /// The account behind a verified access token, while its session is live and the account active.
   users::Account validate(const auth::AuthUser& caller);
+  /// The janitor's sweep: forgets sessions ended more than `retention` ago (see SessionRepo).
+  std::size_t purge_ended_sessions(std::chrono::seconds retention) { return sessions_.purge_ended(retention); }
 
  private:
   IssuedTokens issue(const users::Account& account, const std::string& session_id, std::string refresh_token) const;

@@ -131,6 +131,9 @@ WHERE id = $1::uuid AND lease_owner = $2 AND status = 'processing'
 
 const db::Statement kQueueDepth{"videos.queue_depth", "SELECT count(*) FROM videos WHERE status = 'processing'"};
 const db::Statement kVideoExists{"videos.video_exists", "SELECT 1 FROM videos WHERE id = $1::uuid"};
+const db::Statement kExistingVideos{
+    "videos.existing_videos",
+    "SELECT id::text FROM videos WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb))::uuid[])"};
 
 std::string position_of(const pqxx::row& r) { return r["created_us"].as<std::string>() + "_" + r["id"].as<std::string>(); }
 
@@ -272,6 +275,13 @@ std::int64_t queue_depth(pqxx::work& tx) { return tx.exec_prepared1(kQueueDepth.
 
 bool video_exists(pqxx::work& tx, const std::string& video_id) {
   return !tx.exec_prepared(kVideoExists.name(), video_id).empty();
+}
+
+std::vector<std::string> existing_videos(pqxx::work& tx, const std::vector<std::string>& video_ids) {
+  std::vector<std::string> found;
+  for (const auto& r : tx.exec_prepared(kExistingVideos.name(), nlohmann::json(video_ids).dump()))
+    found.push_back(r[0].as<std::string>());
+  return found;
 }
 
 }  // namespace reelhub::videos::repo

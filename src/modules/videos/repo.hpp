@@ -61,5 +61,7 @@ bool release_job(pqxx::work& tx, const std::string& video_id, const std::string&
 std::int64_t queue_depth(pqxx::work& tx);
 /// True while the video's row exists (a deleted video's transcode leaves nothing behind).
 bool video_exists(pqxx::work& tx, const std::string& video_id);
+/// Which of `video_ids` (canonical UUIDs) have a row.
+std::vector<std::string> existing_videos(pqxx::work& tx, const std::vector<std::string>& video_ids);
 
 }  // namespace reelhub::videos::repo

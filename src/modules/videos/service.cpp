@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <set>
 #include <system_error>
 
 #include "modules/kit/cursor.hpp"
@@ -10,6 +11,7 @@
 #include "modules/kit/text.hpp"
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/validation.hpp"
+#include "reelhub/jobs/janitor.hpp"
 #include "reelhub/media/live_playlist.hpp"
 #include "reelhub/media/transcode.hpp"
 #include "repo.hpp"
@@ -88,6 +90,23 @@ VideoService::VideoService(db::Pool& db, std::filesystem::path media_root, std::
     : db_(db), videos_dir_(std::move(media_root) / "videos"), on_uploaded_(std::move(on_uploaded)), accounts_(db) {}
 
 fs::path VideoService::video_dir(const std::string& canonical_id) const { return videos_dir_ / canonical_id; }
+
+std::size_t VideoService::remove_abandoned_dirs(std::chrono::seconds min_age) {
+  std::vector<std::string> ids;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(videos_dir_, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (canonical_uuid(name) == name) ids.push_back(name);  // anything else here is not ours to judge
+  }
+  if (ids.empty()) return 0;
+  const auto known = db_.transact([&](pqxx::work& tx) { return repo::existing_videos(tx, ids); });
+  std::set<std::string> abandoned(ids.begin(), ids.end());
+  for (const auto& id : known) abandoned.erase(id);
+  // Only what was listed before the query: a directory made since may belong to an upload whose
+  // row is about to commit (and is younger than min_age anyway).
+  return jobs::remove_stale_entries(videos_dir_, min_age,
+                                    [&](const std::string& name) { return abandoned.count(name) > 0; });
+}
 
 Video VideoService::with_owner_name(Video video) {
   std::vector<Video> one{std::move(video)};

@@ -2,6 +2,8 @@
 // Rules of the videos module: who sees which video, uploads (probing, storage), deletion, the
 // feed, likes, comments, views, and which files of a video may be served over HLS.
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -64,6 +66,10 @@ class VideoService {
   std::filesystem::path hls_path(const std::string& id, HlsFile file, const std::string& variant = {},
                                  const std::string& name = {}) const;
   std::filesystem::path video_dir(const std::string& canonical_id) const;
+  /// The janitor's sweep: removes video directories older than `min_age` that no row names — an
+  /// upload whose transaction never committed, or a delete whose file removal failed. Returns
+  /// how many it removed.
+  std::size_t remove_abandoned_dirs(std::chrono::seconds min_age);
 
  private:
   Video with_owner_name(Video video);
