@@ -348,7 +348,7 @@ ReadReceipt ChatService::mark_read(const auth::AuthUser& caller, const std::stri
   const View view = view_of(caller.id, id);
   std::int64_t seq = 0;
   bool moved = false;
-  auto state = db_.transact([&](pqxx::work& tx) {
+  const auto state = db_.transact([&](pqxx::work& tx) {
     require_member(tx, id, caller.id);
     seq = require_message(tx, id, message_id, "message_id");
     moved = repo::advance_read_marker(tx, id, caller.id, seq);
