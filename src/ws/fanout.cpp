@@ -97,6 +97,8 @@ void Fanout::publish(const Envelope& e) {
     // "n" keeps equal events apart: PostgreSQL folds identical payloads within one transaction.
     nlohmann::json env = {{"v", 1},     {"i", options_.instance_id}, {"n", ++sequence_},
                           {"t", e.topic}, {"y", e.type},             {"ts", e.ts}};
+    if (!e.audience.hidden_from.empty()) env["h"] = e.audience.hidden_from;
+    if (e.audience.last_for) env["l"] = *e.audience.last_for;
     std::string text = dump(env);
     text.pop_back();  // splice the already serialized data in as "d"
     text += ",\"d\":" + e.data_json + "}";
@@ -197,8 +199,12 @@ void Fanout::serve(pqxx::connection_base& conn) {
           if (!env.is_object()) continue;
         }
         try {
+          Audience audience{.hidden_from = env.value("h", std::vector<std::int64_t>{})};
+          if (const auto last_for = env.find("l"); last_for != env.end()) {
+            audience.last_for = last_for->get<std::int64_t>();
+          }
           hooks_.deliver(Envelope{env.at("t").get<std::string>(), env.at("y").get<std::string>(), dump(env.at("d")),
-                                  env.at("ts").get<std::string>()});
+                                  env.at("ts").get<std::string>(), std::move(audience)});
         } catch (const nlohmann::json::exception& e) {
           spdlog::warn("ws fan-out: ignoring a malformed event: {}", e.what());
         }

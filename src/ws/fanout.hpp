@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include "reelhub/ws/hub.hpp"
+
 namespace pqxx {
 class connection_base;
 }
@@ -30,6 +32,7 @@ struct Envelope {
   std::string type;
   std::string data_json;
   std::string ts;
+  Audience audience{};
 };
 
 struct FanoutOptions {

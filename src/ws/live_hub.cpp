@@ -87,17 +87,18 @@ void LiveHub::register_topic(const std::string& family, AccessCheck check) {
   families_[family] = std::move(check);
 }
 
-std::uint64_t LiveHub::publish(const std::string& topic, const std::string& type, const nlohmann::json& data) {
+std::uint64_t LiveHub::publish(const std::string& topic, const std::string& type, const nlohmann::json& data,
+                               const Audience& audience) {
   parse_topic(topic);  // a malformed name is a caller's bug: ApiError(bad_request) says so
-  Envelope e{topic, type, dump(data), iso8601_now()};
-  const auto offset = topics_.publish(e.topic, e.type, e.data_json, e.ts);
+  Envelope e{topic, type, dump(data), iso8601_now(), audience};
+  const auto offset = topics_.publish(e.topic, e.type, e.data_json, e.ts, e.audience);
   events_local_.fetch_add(1, std::memory_order_relaxed);
   fanout_->publish(e);
   return offset;
 }
 
 void LiveHub::deliver_remote(Envelope&& e) {
-  topics_.publish(e.topic, e.type, e.data_json, e.ts);
+  topics_.publish(e.topic, e.type, e.data_json, e.ts, e.audience);
   events_remote_.fetch_add(1, std::memory_order_relaxed);
 }
 

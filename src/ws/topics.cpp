@@ -6,6 +6,13 @@
 #include "reelhub/ws/protocol.hpp"
 
 namespace reelhub::ws {
+namespace {
+
+bool is_hidden_from(const std::vector<std::int64_t>& hidden_from, std::int64_t user_id) {
+  return std::find(hidden_from.begin(), hidden_from.end(), user_id) != hidden_from.end();
+}
+
+}  // namespace
 
 std::shared_ptr<Topics::Topic> Topics::find(const std::string& topic) const {
   std::lock_guard lock(mutex_);
@@ -21,7 +28,7 @@ void Topics::trim(Topic& t) const {
 }
 
 std::uint64_t Topics::publish(const std::string& topic, const std::string& type, const std::string& data_json,
-                              const std::string& ts) {
+                              const std::string& ts, const Audience& audience) {
   auto t = find(topic);
   if (!t) return 0;
   // Queueing happens under the topic's lock so subscribers see offsets in order. It never waits on
@@ -29,12 +36,18 @@ std::uint64_t Topics::publish(const std::string& topic, const std::string& type,
   std::lock_guard lock(t->mutex);
   const std::uint64_t offset = ++t->offset;
   auto frame = std::make_shared<const std::string>(event_frame(topic, type, data_json, ts, offset, t->epoch));
-  t->ring.push_back({offset, frame});
+  t->ring.push_back({offset, frame, audience.hidden_from});
   t->ring_bytes += frame->size();
   trim(*t);
   t->last_active = std::chrono::steady_clock::now();
   for (const auto& [raw, weak] : t->subscribers)
-    if (auto s = weak.lock()) s->send(frame);
+    if (auto s = weak.lock(); s && !is_hidden_from(audience.hidden_from, s->user_id())) s->send(frame);
+  if (audience.last_for) {
+    std::erase_if(t->subscribers, [&](const auto& entry) {
+      const auto s = entry.second.lock();
+      return s && s->user_id() == *audience.last_for;
+    });
+  }
   return offset;
 }
 
@@ -63,7 +76,8 @@ void Topics::subscribe(const std::string& topic, const std::shared_ptr<Subscribe
       t->offset - since->offset <= t->ring.size()) {
     result.recovered = true;
     for (const auto& e : t->ring)
-      if (e.offset > since->offset) result.missed.push_back(e.frame);
+      if (e.offset > since->offset && !is_hidden_from(e.hidden_from, subscriber->user_id()))
+        result.missed.push_back(e.frame);
   }
   deliver(result);
 }

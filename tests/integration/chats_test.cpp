@@ -80,6 +80,22 @@ class ChatsTest : public StackTest {
     return ws;
   }
 
+  /// A group of `owner` that each of `members` has joined by accepting their invitation.
+  static std::string group(const TestUser& owner, const std::vector<const TestUser*>& members,
+                           const std::string& title = "group") {
+    nlohmann::json ids = nlohmann::json::array();
+    for (const auto* m : members) ids.push_back(m->id);
+    auto res =
+        http().post_json("/chats/create", {{"type", "group"}, {"member_ids", ids}, {"title", title}}, owner.auth());
+    EXPECT_EQ(res.status, 201) << res;
+    const std::string id = res.json().at("id");
+    for (const auto* m : members) {
+      auto accepted = http().post_json("/chats/" + id + "/accept", nlohmann::json::object(), m->auth());
+      EXPECT_EQ(accepted.status, 200) << accepted;
+    }
+    return id;
+  }
+
   static nlohmann::json chat_in_list(const TestUser& who, const std::string& chat_id) {
     auto res = http().get("/chats", who.auth());
     EXPECT_EQ(res.status, 200) << res;
@@ -126,9 +142,15 @@ TEST_F(ChatsTest, GroupChatHasTitleAndMembers) {
   const auto chat = res.json();
   EXPECT_EQ(chat.at("type"), "group");
   EXPECT_EQ(chat.at("title"), "Crew");
-  EXPECT_EQ(chat.at("members").size(), 3u) << chat;
+  EXPECT_EQ(chat.at("members").size(), 1u) << "the others are invited, not members: " << chat;
+  EXPECT_EQ(chat.at("invited").size(), 2u) << chat;
 
   const std::string id = chat["id"];
+  for (const TestUser* m : {&b, &c}) {
+    ASSERT_EQ(http().post_json("/chats/" + id + "/accept", nlohmann::json::object(), m->auth()).status, 200);
+  }
+  EXPECT_EQ(chat_in_list(a, id).at("members").size(), 3u);
+  EXPECT_TRUE(chat_in_list(a, id).at("invited").empty());
   send(c, id, "hello group");
   EXPECT_EQ(chat_in_list(a, id).at("last_message").at("text"), "hello group");
   EXPECT_TRUE(http().get("/chats", outsider.auth()).json().at("chats").empty());
@@ -319,6 +341,152 @@ TEST_F(ChatsTest, TypingIsAcceptedForMembers) {
   auto res = http().post_json("/chats/" + id + "/typing", nlohmann::json::object(), a.auth());
   EXPECT_EQ(res.status, 204) << res;
   EXPECT_TRUE(messages(b, id).at("messages").empty()) << "typing is not stored";
+}
+
+// ---- group consent, leaving and blocks (hardening issue 9, item 8)
+
+TEST_F(ChatsTest, GroupMembershipNeedsTheInviteesConsent) {
+  const TestUser a = new_user(), b = new_user(), c = new_user();
+  auto created = http().post_json(
+      "/chats/create", {{"type", "group"}, {"member_ids", {b.id, c.id}}, {"title", "Plans"}}, a.auth());
+  ASSERT_EQ(created.status, 201) << created;
+  const std::string id = created.json().at("id");
+  send(a, id, "welcome");
+
+  // Invited, not a member: no reading, no writing, no subscribing, not in their chat list.
+  EXPECT_TRUE(is_api_error(http().get("/chats/" + id + "/messages", b.auth()), 403));
+  EXPECT_TRUE(is_api_error(http().post_json("/chats/" + id + "/send", {{"text", "hi"}}, b.auth()), 403));
+  EXPECT_TRUE(http().get("/chats", b.auth()).json().at("chats").empty());
+  auto intruder = subscribe(b, id);
+  EXPECT_EQ(intruder->receive_until("error", "sub").at("code"), 403);
+
+  // They hear of it as a notification and in their invitations.
+  const auto notes = http().get("/notifications", b.auth()).json().at("notifications");
+  ASSERT_EQ(notes.size(), 1u) << notes;
+  EXPECT_EQ(notes[0].at("type"), "chat_invite");
+  EXPECT_EQ(notes[0].at("data").at("chat_id"), id);
+  EXPECT_EQ(notes[0].at("data").at("inviter_id"), a.id);
+  auto invites = http().get("/chats/invites", b.auth());
+  ASSERT_EQ(invites.status, 200) << invites;
+  ASSERT_EQ(invites.json().at("invites").size(), 1u) << invites;
+  EXPECT_EQ(invites.json()["invites"][0].at("chat_id"), id);
+  EXPECT_EQ(invites.json()["invites"][0].at("title"), "Plans");
+  EXPECT_EQ(invites.json()["invites"][0].at("inviter_username"), a.username);
+
+  // Accepting makes a member who reads the history with nothing unread.
+  auto accepted = http().post_json("/chats/" + id + "/accept", nlohmann::json::object(), b.auth());
+  ASSERT_EQ(accepted.status, 200) << accepted;
+  EXPECT_EQ(accepted.json().at("members").size(), 2u) << accepted;
+  EXPECT_EQ(accepted.json().at("unread_count"), 0) << accepted;
+  EXPECT_EQ(messages(b, id).at("messages").size(), 1u);
+  send(b, id, "thanks");
+  EXPECT_TRUE(http().get("/chats/invites", b.auth()).json().at("invites").empty());
+  EXPECT_TRUE(is_api_error(http().post_json("/chats/" + id + "/accept", nlohmann::json::object(), b.auth()), 404));
+
+  // Declining doesn't.
+  auto declined = http().post_json("/chats/" + id + "/decline", nlohmann::json::object(), c.auth());
+  EXPECT_EQ(declined.status, 204) << declined;
+  EXPECT_TRUE(is_api_error(http().get("/chats/" + id + "/messages", c.auth()), 403));
+  EXPECT_TRUE(is_api_error(http().post_json("/chats/" + id + "/accept", nlohmann::json::object(), c.auth()), 404));
+  EXPECT_TRUE(is_api_error(http().post_json("/chats/" + id + "/decline", nlohmann::json::object(), c.auth()), 404));
+
+  // Any member may invite again; a pending invitation is answered 200 and not sent twice.
+  auto again = http().post_json("/chats/" + id + "/invite", {{"user_id", c.id}}, b.auth());
+  EXPECT_EQ(again.status, 201) << again;
+  EXPECT_EQ(http().post_json("/chats/" + id + "/invite", {{"user_id", c.id}}, a.auth()).status, 200);
+  EXPECT_TRUE(is_api_error(http().post_json("/chats/" + id + "/invite", {{"user_id", b.id}}, a.auth()), 409));
+  EXPECT_TRUE(is_api_error(http().post_json("/chats/" + id + "/invite", {{"user_id", 999999999}}, a.auth()), 422));
+  EXPECT_TRUE(is_api_error(http().post_json("/chats/" + id + "/invite", {{"user_id", "x"}}, a.auth()), 422));
+  const TestUser outsider = new_user();
+  EXPECT_TRUE(is_api_error(http().post_json("/chats/" + id + "/invite", {{"user_id", c.id}}, outsider.auth()), 403));
+  const std::string direct = open_direct(a, b)["id"];
+  EXPECT_TRUE(is_api_error(http().post_json("/chats/" + direct + "/invite", {{"user_id", c.id}}, a.auth()), 409));
+}
+
+TEST_F(ChatsTest, BlockedUserCannotAddTheBlocker) {
+  const TestUser a = new_user(), b = new_user(), blocker = new_user();
+  ASSERT_EQ(http().post_json("/users/block", {{"user_id", a.id}}, blocker.auth()).status, 200);
+  EXPECT_TRUE(is_api_error(
+      http().post_json("/chats/create", {{"type", "group"}, {"member_ids", {b.id, blocker.id}}}, a.auth()), 403));
+  const std::string id = group(a, {&b});
+  EXPECT_TRUE(is_api_error(http().post_json("/chats/" + id + "/invite", {{"user_id", blocker.id}}, a.auth()), 403));
+  EXPECT_TRUE(http().get("/chats/invites", blocker.auth()).json().at("invites").empty());
+  // Another member the blocker did not block may invite them.
+  EXPECT_EQ(http().post_json("/chats/" + id + "/invite", {{"user_id", blocker.id}}, b.auth()).status, 201);
+}
+
+TEST_F(ChatsTest, LeftMemberCanNeitherReadNorPostNorListen) {
+  const TestUser a = new_user(), b = new_user();
+  const std::string id = group(a, {&b});
+  send(a, id, "before");
+  auto bob = subscribe(b, id);
+  bob->receive_until("subscribed", "sub");
+
+  auto left = http().post_json("/chats/" + id + "/leave", nlohmann::json::object(), b.auth());
+  ASSERT_EQ(left.status, 204) << left;
+  const auto event = bob->receive_until("member.left");
+  EXPECT_EQ(event.at("data").at("user_id"), b.id) << event;
+
+  EXPECT_TRUE(is_api_error(http().get("/chats/" + id + "/messages", b.auth()), 403));
+  EXPECT_TRUE(is_api_error(http().post_json("/chats/" + id + "/send", {{"text", "still here?"}}, b.auth()), 403));
+  EXPECT_TRUE(is_api_error(http().post_json("/chats/" + id + "/leave", nlohmann::json::object(), b.auth()), 403));
+  EXPECT_TRUE(http().get("/chats", b.auth()).json().at("chats").empty());
+  // Sent (and published) before the ping: were Bob's socket still subscribed, it would come first.
+  send(a, id, "after");
+  bob->send({{"type", "ping"}, {"id", "p"}});
+  std::vector<nlohmann::json> before_pong;
+  bob->receive_until("pong", "p", &before_pong);
+  for (const auto& frame : before_pong) EXPECT_NE(frame.value("type", ""), "message.new") << frame;
+  EXPECT_EQ(chat_in_list(a, id).at("members").size(), 1u);
+
+  // A direct chat cannot be left; the last member leaving deletes the group.
+  EXPECT_TRUE(is_api_error(http().post_json("/chats/" + open_direct(a, b)["id"].get<std::string>() + "/leave",
+                                            nlohmann::json::object(), a.auth()),
+                           409));
+  ASSERT_EQ(http().post_json("/chats/" + id + "/leave", nlohmann::json::object(), a.auth()).status, 204);
+  EXPECT_TRUE(is_api_error(http().get("/chats/" + id + "/messages", a.auth()), 404));
+}
+
+TEST_F(ChatsTest, BlockHidesGroupMessagesBetweenThePairBothWays) {
+  const TestUser a = new_user(), b = new_user(), c = new_user();
+  const std::string id = group(a, {&b, &c});
+  ASSERT_EQ(http().post_json("/users/block", {{"user_id", c.id}}, b.auth()).status, 200);  // b blocks c
+
+  auto bob = subscribe(b, id);
+  bob->receive_until("subscribed", "sub");
+  auto carol = subscribe(c, id);
+  carol->receive_until("subscribed", "sub");
+
+  const std::string from_c = send(c, id, "from carol")["id"];
+  const std::string from_b = send(b, id, "from bob")["id"];
+  const std::string from_a = send(a, id, "from alice")["id"];
+
+  const auto texts = [&](const TestUser& who) {
+    std::vector<std::string> out;
+    const auto page = messages(who, id);
+    for (const auto& m : page.at("messages")) out.push_back(m.at("text"));
+    return out;
+  };
+  EXPECT_EQ(texts(a), (std::vector<std::string>{"from alice", "from bob", "from carol"}));
+  EXPECT_EQ(texts(b), (std::vector<std::string>{"from alice", "from bob"})) << "the blocker doesn't see the blocked";
+  EXPECT_EQ(texts(c), (std::vector<std::string>{"from alice", "from carol"})) << "nor the blocked the blocker";
+  EXPECT_EQ(messages(b, id, "?after=" + from_c).at("messages").size(), 2u);
+
+  // Live: each one's first message.new is their own, the next is Alice's.
+  EXPECT_EQ(bob->receive_until("message.new").at("data").at("id"), from_b);
+  EXPECT_EQ(bob->receive_until("message.new").at("data").at("id"), from_a);
+  EXPECT_EQ(carol->receive_until("message.new").at("data").at("id"), from_c);
+  EXPECT_EQ(carol->receive_until("message.new").at("data").at("id"), from_a);
+
+  // The chat list shows neither the other's message nor counts it as unread.
+  send(c, id, "carol again");
+  EXPECT_EQ(chat_in_list(b, id).at("last_message").at("text"), "from alice");
+  EXPECT_EQ(chat_in_list(b, id).at("unread_count"), 1) << "Alice's message only";
+  EXPECT_EQ(chat_in_list(a, id).at("last_message").at("text"), "carol again");
+
+  // Unblocking shows the history again.
+  ASSERT_EQ(http().post_json("/users/unblock", {{"user_id", c.id}}, b.auth()).status, 200);
+  EXPECT_EQ(texts(b).size(), 4u);
 }
 
 // ---- over the WebSocket

@@ -122,7 +122,8 @@ TEST_F(NotificationsTest, DisabledTypeIsSuppressed) {
   const TestUser channel = new_user();
   auto settings = http().get("/notifications/settings", channel.auth());
   ASSERT_EQ(settings.status, 200) << settings;
-  for (const char* type : {"direct_message", "new_subscriber", "room_invite", "stream_live", "donation"}) {
+  for (const char* type :
+       {"direct_message", "new_subscriber", "room_invite", "stream_live", "donation", "chat_invite"}) {
     EXPECT_EQ(settings.json().at(type), true) << settings;
   }
 

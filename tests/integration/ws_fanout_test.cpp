@@ -34,7 +34,8 @@ using nlohmann::json;
 /// A hub subscriber that records the frames it is sent.
 class Recorder : public ws::Subscriber {
  public:
-  std::int64_t user_id() const override { return 0; }
+  explicit Recorder(std::int64_t user_id = 0) : user_id_(user_id) {}
+  std::int64_t user_id() const override { return user_id_; }
   void send(std::shared_ptr<const std::string> frame) override {
     std::lock_guard lock(mutex_);
     frames_.push_back(json::parse(*frame));
@@ -45,12 +46,13 @@ class Recorder : public ws::Subscriber {
   }
 
  private:
+  std::int64_t user_id_;
   mutable std::mutex mutex_;
   std::vector<json> frames_;
 };
 
-std::shared_ptr<Recorder> subscribe(ws::LiveHub& hub, const std::string& topic) {
-  auto r = std::make_shared<Recorder>();
+std::shared_ptr<Recorder> subscribe(ws::LiveHub& hub, const std::string& topic, std::int64_t user_id = 0) {
+  auto r = std::make_shared<Recorder>(user_id);
   hub.subscribe(topic, r, std::nullopt, [](const ws::Subscription&) {});
   return r;
 }
@@ -139,6 +141,30 @@ TEST(WsFanoutTest, EventFromAnotherInstanceReachesTheServersSockets) {
   EXPECT_TRUE(eventually([&] { return !other.hub().is_online(user.id); })) << "presence outlived the connection";
   stack.server.send_signal(SIGTERM);
   EXPECT_TRUE(exits_cleanly(stack.server));
+}
+
+// An event's audience holds on every instance: a user it is hidden from gets it nowhere, and the
+// user it is last for is unsubscribed everywhere after it (group blocks and leaving, chats module).
+TEST(WsFanoutTest, AnEventsAudienceHoldsOnOtherInstances) {
+  TestDatabase db;
+  HubInstance a(db.url()), b(db.url());
+  auto blocked = subscribe(b.hub(), "chat:y", 7);
+  auto leaver = subscribe(b.hub(), "chat:y", 8);
+  b.hub().user_connected(42);
+  ASSERT_TRUE(eventually([&] { return a.hub().is_online(42); }));
+
+  a.hub().publish("chat:y", "message.new", {{"n", 1}}, ws::Audience{.hidden_from = {7}});
+  a.hub().publish("chat:y", "member.left", {{"n", 2}}, ws::Audience{.last_for = 8});
+  a.hub().publish("chat:y", "message.new", {{"n", 3}});
+  ASSERT_TRUE(eventually([&] { return blocked->frames().size() >= 2; }));
+  const auto ns = [](const std::vector<json>& frames) {
+    std::vector<int> out;
+    for (const auto& f : frames) out.push_back(f.at("data").at("n"));
+    return out;
+  };
+  // b delivers in order, so the leaver's frame 3 would be there by now.
+  EXPECT_EQ(ns(blocked->frames()), (std::vector<int>{2, 3}));
+  EXPECT_EQ(ns(leaver->frames()), (std::vector<int>{1, 2}));
 }
 
 // Acceptance 3 with two `reelhub serve` processes: chat messages sent through one reach the other's

@@ -20,20 +20,22 @@ class RecordingHub : public ws::Hub {
     std::string topic;
     std::string type;
     nlohmann::json data;
+    ws::Audience audience{};
   };
 
   void register_topic(const std::string& family, ws::AccessCheck check) override {
     std::lock_guard lock(mutex_);
     checks_[family] = std::move(check);
   }
-  std::uint64_t publish(const std::string& topic, const std::string& type, const nlohmann::json& data) override {
+  std::uint64_t publish(const std::string& topic, const std::string& type, const nlohmann::json& data,
+                        const ws::Audience& audience = {}) override {
     std::lock_guard lock(mutex_);
-    events_.push_back({topic, type, data});
+    events_.push_back({topic, type, data, audience});
     return events_.size();
   }
   void send_to_user(std::int64_t user_id, const std::string& type, const nlohmann::json& data) override {
     std::lock_guard lock(mutex_);
-    events_.push_back({"user:" + std::to_string(user_id), type, data});
+    events_.push_back({"user:" + std::to_string(user_id), type, data, {}});
   }
   bool is_online(std::int64_t user_id) const override {
     std::lock_guard lock(mutex_);

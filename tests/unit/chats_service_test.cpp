@@ -44,6 +44,21 @@ class ChatServiceTest : public ::testing::Test {
     return service_.create(a, {.type = ChatType::direct, .member_ids = {b.id}}).chat;
   }
 
+  /// A group of `owner` that each of `members` joined by accepting their invitation.
+  Chat group(const auth::AuthUser& owner, const std::vector<auth::AuthUser>& members, const std::string& title = "g") {
+    std::vector<std::int64_t> ids;
+    for (const auto& m : members) ids.push_back(m.id);
+    const Chat chat = service_.create(owner, {.type = ChatType::group, .member_ids = ids, .title = title}).chat;
+    for (const auto& m : members) service_.accept(m, chat.id);
+    return chat;
+  }
+
+  static std::vector<std::string> texts(const std::vector<Message>& messages) {
+    std::vector<std::string> out;
+    for (const auto& m : messages) out.push_back(m.text);
+    return out;
+  }
+
   static void expect_error(ErrorCode code, const std::function<void()>& fn, const std::string& what) {
     try {
       fn();
@@ -273,7 +288,7 @@ TEST_F(ChatServiceTest, ConcurrentSendsGetGaplessSeqsInCommitOrder) {
     writers.push_back(make_user("w"));
     ids.push_back(writers.back().id);
   }
-  const Chat chat = service_.create(owner, {.type = ChatType::group, .member_ids = ids, .title = "busy"}).chat;
+  const Chat chat = group(owner, writers, "busy");
 
   // A reader replaying with `after` while writers send must never skip a message: every page
   // continues exactly where the last one ended.
@@ -419,11 +434,139 @@ TEST_F(ChatServiceTest, DirectMessageToAnOfflineUserBecomesANotification) {
   EXPECT_EQ(stored[0].data["sender_username"], alice.username);
   EXPECT_EQ(stored[0].data["preview"], std::string(100, 'z') + "\u2026");
 
-  // Group messages are not notified.
+  // Group messages are not notified (the group's invitation is).
   const auto carol = make_user("carol");
-  const Chat group = service_.create(alice, {.type = ChatType::group, .member_ids = {carol.id}}).chat;
-  service_.send(alice, group.id, "hi group", std::nullopt);
-  EXPECT_TRUE(notifications_.list(carol, {}).notifications.empty());
+  const Chat crew = group(alice, {carol});
+  service_.send(alice, crew.id, "hi group", std::nullopt);
+  const auto carols = notifications_.list(carol, {}).notifications;
+  ASSERT_EQ(carols.size(), 1u);
+  EXPECT_EQ(carols[0].type, notifications::Type::chat_invite);
+}
+
+// ---- group consent, leaving and blocks (hardening issue 9, item 8)
+
+TEST_F(ChatServiceTest, GroupMembersJoinOnlyByAcceptingTheirInvitation) {
+  const auto alice = make_user("alice");
+  const auto bob = make_user("bob");
+  const auto carol = make_user("carol");
+  const Chat chat = service_.create(alice, {.type = ChatType::group, .member_ids = {bob.id, carol.id}, .title = "t"}).chat;
+  ASSERT_EQ(chat.members.size(), 1u);
+  EXPECT_EQ(chat.members[0].id, alice.id);
+  ASSERT_EQ(chat.invited.size(), 2u);
+  EXPECT_EQ(chat.invited[0].username, bob.username);
+
+  for (const auto& invitee : {bob, carol}) {
+    expect_error(ErrorCode::forbidden, [&] { service_.history(invitee, chat.id, {}); }, "history before accepting");
+    expect_error(ErrorCode::forbidden, [&] { service_.send(invitee, chat.id, "hi", std::nullopt); }, "send");
+    EXPECT_FALSE(service_.may_subscribe(invitee, chat.id));
+    const auto invites = service_.invites(invitee);
+    ASSERT_EQ(invites.size(), 1u);
+    EXPECT_EQ(invites[0].chat_id, chat.id);
+    EXPECT_EQ(invites[0].invited_by, alice.id);
+    EXPECT_EQ(invites[0].inviter_username, alice.username);
+    const auto notes = notifications_.list(invitee, {}).notifications;
+    ASSERT_EQ(notes.size(), 1u);
+    EXPECT_EQ(notes[0].type, notifications::Type::chat_invite);
+    EXPECT_EQ(notes[0].data["chat_id"], chat.id);
+  }
+
+  service_.send(alice, chat.id, "history", std::nullopt);
+  const Chat joined = service_.accept(bob, chat.id);
+  EXPECT_EQ(joined.members.size(), 2u);
+  EXPECT_EQ(joined.unread_count, 0) << "joining marks the history read";
+  EXPECT_EQ(service_.history(bob, chat.id, {}).messages.size(), 1u);
+  EXPECT_TRUE(service_.may_subscribe(bob, chat.id));
+  EXPECT_TRUE(service_.invites(bob).empty());
+  ASSERT_EQ(hub_.events("chat:" + chat.id, "member.joined").size(), 1u);
+  expect_error(ErrorCode::not_found, [&] { service_.accept(bob, chat.id); }, "accepting twice");
+
+  service_.decline(carol, chat.id);
+  expect_error(ErrorCode::forbidden, [&] { service_.history(carol, chat.id, {}); }, "history after declining");
+  expect_error(ErrorCode::not_found, [&] { service_.accept(carol, chat.id); }, "accepting a declined invitation");
+  expect_error(ErrorCode::not_found, [&] { service_.decline(carol, chat.id); }, "declining twice");
+}
+
+TEST_F(ChatServiceTest, InvitationRules) {
+  const auto alice = make_user("alice");
+  const auto bob = make_user("bob");
+  const auto carol = make_user("carol");
+  const auto blocker = make_user("blocker");
+  users::UsersService users(pool_, "/nonexistent");
+  users.block(blocker, alice.id);
+  const Chat chat = group(alice, {bob});
+
+  EXPECT_TRUE(service_.invite(bob, chat.id, carol.id).created) << "any member may invite";
+  EXPECT_FALSE(service_.invite(alice, chat.id, carol.id).created) << "pending already: not sent twice";
+  EXPECT_EQ(notifications_.list(carol, {}).notifications.size(), 1u);
+  expect_error(ErrorCode::forbidden, [&] { service_.invite(alice, chat.id, blocker.id); }, "inviting a blocker");
+  expect_error(ErrorCode::forbidden,
+               [&] { service_.create(alice, {.type = ChatType::group, .member_ids = {bob.id, blocker.id}}); },
+               "a new group with a blocker");
+  EXPECT_TRUE(service_.invites(blocker).empty());
+  expect_error(ErrorCode::forbidden, [&] { service_.invite(carol, chat.id, blocker.id); }, "an invitee is no member");
+  expect_error(ErrorCode::conflict, [&] { service_.invite(alice, chat.id, bob.id); }, "a member already");
+  expect_error(ErrorCode::conflict, [&] { service_.invite(alice, chat.id, alice.id); }, "oneself");
+  expect_error(ErrorCode::validation_failed, [&] { service_.invite(alice, chat.id, 999999999); }, "unknown user");
+  expect_error(ErrorCode::conflict, [&] { service_.invite(alice, direct(alice, bob).id, carol.id); }, "a direct chat");
+  expect_error(ErrorCode::not_found,
+               [&] { service_.invite(alice, "00000000-0000-4000-8000-000000000000", carol.id); }, "unknown chat");
+}
+
+TEST_F(ChatServiceTest, LeavingEndsMembershipAndTheLastOneDeletesTheGroup) {
+  const auto alice = make_user("alice");
+  const auto bob = make_user("bob");
+  const Chat chat = group(alice, {bob});
+  service_.leave(bob, chat.id);
+
+  expect_error(ErrorCode::forbidden, [&] { service_.history(bob, chat.id, {}); }, "history after leaving");
+  expect_error(ErrorCode::forbidden, [&] { service_.send(bob, chat.id, "hi", std::nullopt); }, "send after leaving");
+  expect_error(ErrorCode::forbidden, [&] { service_.leave(bob, chat.id); }, "leaving twice");
+  EXPECT_FALSE(service_.may_subscribe(bob, chat.id));
+  const auto left = hub_.events("chat:" + chat.id, "member.left");
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].data["user_id"], bob.id);
+  EXPECT_EQ(left[0].audience.last_for.value_or(0), bob.id) << "the leaver's sockets are unsubscribed";
+
+  expect_error(ErrorCode::conflict, [&] { service_.leave(alice, direct(alice, bob).id); }, "leaving a direct chat");
+  service_.leave(alice, chat.id);
+  expect_error(ErrorCode::not_found, [&] { service_.history(alice, chat.id, {}); }, "the emptied group is gone");
+}
+
+TEST_F(ChatServiceTest, BlocksHideGroupMessagesAndEventsBothWays) {
+  const auto alice = make_user("alice");
+  const auto bob = make_user("bob");
+  const auto carol = make_user("carol");
+  users::UsersService users(pool_, "/nonexistent");
+  const Chat chat = group(alice, {bob, carol});
+  users.block(bob, carol.id);
+
+  const Sent from_carol = service_.send(carol, chat.id, "c", std::nullopt);
+  const Sent from_bob = service_.send(bob, chat.id, "b", std::nullopt);
+  service_.send(alice, chat.id, "a", std::nullopt);
+  EXPECT_EQ(texts(service_.history(alice, chat.id, {}).messages), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(texts(service_.history(bob, chat.id, {}).messages), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(texts(service_.history(carol, chat.id, {}).messages), (std::vector<std::string>{"a", "c"}));
+  EXPECT_EQ(texts(service_.history(bob, chat.id, {.after = from_carol.message.id}).messages),
+            (std::vector<std::string>{"b", "a"}));
+
+  const auto events = hub_.events("chat:" + chat.id, "message.new");
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].audience.hidden_from, std::vector<std::int64_t>{bob.id});
+  EXPECT_EQ(events[1].audience.hidden_from, std::vector<std::int64_t>{carol.id});
+  EXPECT_TRUE(events[2].audience.hidden_from.empty());
+  service_.typing(carol, chat.id);
+  EXPECT_EQ(hub_.events("chat:" + chat.id, "typing").back().audience.hidden_from, std::vector<std::int64_t>{bob.id});
+
+  service_.send(carol, chat.id, "c2", std::nullopt);
+  const auto bobs = service_.list(bob, std::nullopt, 50).chats;
+  ASSERT_EQ(bobs.size(), 1u);
+  ASSERT_TRUE(bobs[0].last_message);
+  EXPECT_EQ(bobs[0].last_message->text, "a");
+  EXPECT_EQ(bobs[0].unread_count, 1) << "Alice's message; Carol's are not counted";
+  EXPECT_EQ(service_.mark_read(bob, chat.id, from_bob.message.id).unread_count, 1);
+
+  users.unblock(bob, carol.id);
+  EXPECT_EQ(service_.history(bob, chat.id, {}).messages.size(), 4u);
 }
 
 TEST_F(ChatServiceTest, TypingIsPublishedNotStored) {

@@ -21,7 +21,8 @@ using nlohmann::json;
 /// Records every frame it is sent, parsed.
 class FakeSubscriber : public Subscriber {
  public:
-  std::int64_t user_id() const override { return 1; }
+  explicit FakeSubscriber(std::int64_t user_id = 1) : user_id_(user_id) {}
+  std::int64_t user_id() const override { return user_id_; }
   void send(std::shared_ptr<const std::string> frame) override {
     std::lock_guard lock(mutex_);
     frames_.push_back(json::parse(*frame));
@@ -32,6 +33,7 @@ class FakeSubscriber : public Subscriber {
   }
 
  private:
+  std::int64_t user_id_;
   mutable std::mutex mutex_;
   std::vector<json> frames_;
 };
@@ -55,6 +57,41 @@ TEST(WsTopics, EventsWithoutLocalSubscribersAreNotRecorded) {
   Topics topics({});
   EXPECT_EQ(topics.publish("chat:1", "message.new", "{}", "t"), 0u);
   EXPECT_EQ(topics.topic_count(), 0u);
+}
+
+/// The `n` of each frame, in the order received.
+std::vector<int> ns(const std::vector<json>& frames) {
+  std::vector<int> out;
+  for (const auto& f : frames) out.push_back(f.at("data").at("n"));
+  return out;
+}
+
+TEST(WsTopics, AnEventHiddenFromAUserIsNeitherDeliveredNorRecoveredForThem) {
+  Topics topics({});
+  auto alice = std::make_shared<FakeSubscriber>(1), bob = std::make_shared<FakeSubscriber>(2);
+  subscribe(topics, "chat:1", alice);
+  const auto position = subscribe(topics, "chat:1", bob).position;
+  topics.publish("chat:1", "message.new", json{{"n", 1}}.dump(), "t", Audience{.hidden_from = {2}});
+  topics.publish("chat:1", "message.new", json{{"n", 2}}.dump(), "t");
+  EXPECT_EQ(ns(alice->frames()), (std::vector<int>{1, 2}));
+  EXPECT_EQ(ns(bob->frames()), (std::vector<int>{2}));
+
+  auto bob_again = std::make_shared<FakeSubscriber>(2);
+  EXPECT_TRUE(subscribe(topics, "chat:1", bob_again, position).recovered);
+  EXPECT_EQ(ns(bob_again->frames()), (std::vector<int>{2}));
+}
+
+TEST(WsTopics, AnEventLastForAUserEndsTheirSubscriptionsAfterDeliveringIt) {
+  Topics topics({});
+  auto alice = std::make_shared<FakeSubscriber>(1), bob = std::make_shared<FakeSubscriber>(2),
+       bobs_phone = std::make_shared<FakeSubscriber>(2);
+  for (const auto& s : {alice, bob, bobs_phone}) subscribe(topics, "chat:1", s);
+  topics.publish("chat:1", "member.left", json{{"n", 1}}.dump(), "t", Audience{.last_for = 2});
+  topics.publish("chat:1", "message.new", json{{"n", 2}}.dump(), "t");
+  EXPECT_EQ(ns(alice->frames()), (std::vector<int>{1, 2}));
+  EXPECT_EQ(ns(bob->frames()), (std::vector<int>{1}));
+  EXPECT_EQ(ns(bobs_phone->frames()), (std::vector<int>{1}));
+  EXPECT_EQ(topics.subscriber_count("chat:1"), 1u);
 }
 
 TEST(WsTopics, SubscribersReceiveEventsInOffsetOrderWithTheTopicsEpoch) {

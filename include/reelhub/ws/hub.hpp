@@ -32,6 +32,15 @@ struct StreamPosition {
   std::string epoch;
 };
 
+/// Who of a topic's subscribers an event reaches when not all of them should (group chats: a block
+/// hides each side's events from the other; a member who left hears of it and then no more).
+struct Audience {
+  /// These users' connections neither receive the event nor recover it on a resubscribe.
+  std::vector<std::int64_t> hidden_from{};
+  /// This user's connections receive the event and then leave the topic (on every instance).
+  std::optional<std::int64_t> last_for{};
+};
+
 /// May `user` subscribe to topic `<family>:<id>`? Runs on a worker thread; may query the database.
 using AccessCheck = std::function<bool(const auth::AuthUser& user, const std::string& id)>;
 
@@ -51,8 +60,10 @@ class Hub {
   /// Declares a topic family ("chat") and who may subscribe to it. Unknown families are refused.
   virtual void register_topic(const std::string& family, AccessCheck check) = 0;
   /// Publishes {"type","topic","data","ts","offset","epoch"} to the topic's subscribers on every
-  /// instance. Thread-safe, never blocks on a slow client. Returns the event's local offset.
-  virtual std::uint64_t publish(const std::string& topic, const std::string& type, const nlohmann::json& data) = 0;
+  /// instance, narrowed by `audience`. Thread-safe, never blocks on a slow client. Returns the
+  /// event's local offset (a subscriber the event is hidden from sees a gap in offsets).
+  virtual std::uint64_t publish(const std::string& topic, const std::string& type, const nlohmann::json& data,
+                                const Audience& audience = {}) = 0;
   /// Sends an event to every open connection of `user_id`, on every instance. It is published on
   /// the user's personal topic "user:<id>", which each of their connections joins when it
   /// authenticates, so it carries topic, offset and epoch like any event and is recoverable too.

@@ -52,7 +52,8 @@ class LiveHub final : public Hub {
 
   // Hub
   void register_topic(const std::string& family, AccessCheck check) override;
-  std::uint64_t publish(const std::string& topic, const std::string& type, const nlohmann::json& data) override;
+  std::uint64_t publish(const std::string& topic, const std::string& type, const nlohmann::json& data,
+                        const Audience& audience = {}) override;
   void send_to_user(std::int64_t user_id, const std::string& type, const nlohmann::json& data) override;
   bool is_online(std::int64_t user_id) const override;
 

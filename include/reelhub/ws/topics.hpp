@@ -32,10 +32,11 @@ class Topics {
  public:
   explicit Topics(TopicsOptions options) : options_(options) {}
 
-  /// Stamps the next offset, records the event in the ring and queues it to every subscriber,
-  /// in offset order. A topic without local state (never subscribed here) is skipped: returns 0.
+  /// Stamps the next offset, records the event in the ring and queues it to every subscriber the
+  /// audience does not hide it from, in offset order; then drops the subscriptions of
+  /// `audience.last_for`. A topic without local state (never subscribed here) is skipped: returns 0.
   std::uint64_t publish(const std::string& topic, const std::string& type, const std::string& data_json,
-                        const std::string& ts);
+                        const std::string& ts, const Audience& audience = {});
 
   /// Adds `subscriber` (again: a no-op besides recovery). When `since` is given and the ring still
   /// holds everything after it in the same epoch, the result is recovered with those events.
@@ -57,6 +58,7 @@ class Topics {
   struct Entry {
     std::uint64_t offset;
     std::shared_ptr<const std::string> frame;
+    std::vector<std::int64_t> hidden_from;  // recovery skips it for these users too
   };
   struct Topic {
     std::mutex mutex;

@@ -35,12 +35,22 @@ struct Chat {
   std::optional<std::string> title;  // groups only
   std::int64_t created_by = 0;
   std::vector<Member> members;
-  std::optional<Message> last_message;
+  std::vector<Member> invited;  // pending invitations (groups only): not members until they accept
+  std::optional<Message> last_message;  // the newest one the viewer may see
   std::int64_t last_read_seq = 0;
-  std::int64_t unread_count = 0;  // messages of others after the read marker
+  std::int64_t unread_count = 0;  // messages of others after the read marker, hidden ones not counted
   std::string created_at;
   std::string last_activity_at;  // the last message's time, else created_at
   std::string position;          // keyset position in GET /chats, the next page's cursor
+};
+
+/// A pending invitation to a group, as its invitee sees it.
+struct Invite {
+  std::string chat_id;
+  std::optional<std::string> title;
+  std::int64_t invited_by = 0;
+  std::string inviter_username;
+  std::string created_at;
 };
 
 struct ChatPage {

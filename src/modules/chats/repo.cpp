@@ -32,6 +32,43 @@ INSERT INTO chat_members (chat_id, user_id)
 SELECT $1::uuid, jsonb_array_elements_text($2::jsonb)::bigint ON CONFLICT DO NOTHING
 )sql"};
 
+const db::Statement kInsertMember{"chats.insert_member", R"sql(
+INSERT INTO chat_members (chat_id, user_id, last_read_seq) SELECT id, $2, last_seq FROM chats WHERE id = $1::uuid
+)sql"};
+
+const db::Statement kDeleteMember{"chats.delete_member",
+                                  "DELETE FROM chat_members WHERE chat_id = $1::uuid AND user_id = $2"};
+const db::Statement kDeleteIfEmpty{"chats.delete_if_empty", R"sql(
+DELETE FROM chats c WHERE c.id = $1::uuid AND NOT EXISTS (SELECT 1 FROM chat_members m WHERE m.chat_id = c.id)
+)sql"};
+
+const db::Statement kInsertInvites{"chats.insert_invites", R"sql(
+INSERT INTO chat_invites (chat_id, user_id, invited_by)
+SELECT $1::uuid, u.id, $2 FROM (SELECT jsonb_array_elements_text($3::jsonb)::bigint AS id) u
+WHERE NOT EXISTS (SELECT 1 FROM chat_members m WHERE m.chat_id = $1::uuid AND m.user_id = u.id)
+ON CONFLICT DO NOTHING RETURNING user_id
+)sql"};
+
+const db::Statement kOccupancy{"chats.occupancy", R"sql(
+SELECT (SELECT count(*) FROM chat_members WHERE chat_id = $1::uuid)
+     + (SELECT count(*) FROM chat_invites WHERE chat_id = $1::uuid)
+)sql"};
+
+const db::Statement kTakeInvite{"chats.take_invite",
+                                "DELETE FROM chat_invites WHERE chat_id = $1::uuid AND user_id = $2 RETURNING 1"};
+
+const db::Statement kInvitesFor{"chats.invites_for", R"sql(
+SELECT i.chat_id::text, c.title, i.invited_by, i.created_at
+FROM chat_invites i JOIN chats c ON c.id = i.chat_id
+WHERE i.user_id = $1 ORDER BY i.created_at DESC, i.chat_id LIMIT $2
+)sql"};
+
+const db::Statement kInvitesOf{"chats.invites_of", R"sql(
+SELECT chat_id::text, user_id FROM chat_invites
+WHERE chat_id IN (SELECT jsonb_array_elements_text($1::jsonb)::uuid)
+ORDER BY chat_id, created_at, user_id
+)sql"};
+
 // Seqs run 1..last_seq without gaps (a rolled-back send rolls its number back too), so the
 // unread count is a subtraction rather than a count.
 const std::string kMyChats = R"sql(
@@ -58,20 +95,36 @@ ORDER BY chat_id, joined_at, user_id
 
 constexpr const char* kMessageColumns = "m.id::text, m.chat_id::text, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at";
 
+/// "The sender of message `m` is one of parameter `n`'s users" (a JSON array, possibly empty): the
+/// senders whose messages a viewer may not see in a group (see ChatService).
+std::string sender_among(int n) {
+  return "m.sender_id = ANY (ARRAY(SELECT jsonb_array_elements_text($" + std::to_string(n) + "::jsonb)::bigint))";
+}
+
 const db::Statement kLastMessages{"chats.last_messages", std::string("SELECT ") + kMessageColumns + R"sql(
-FROM chats c JOIN chat_messages m ON m.chat_id = c.id AND m.seq = c.last_seq
+FROM chats c CROSS JOIN LATERAL (
+  SELECT * FROM chat_messages m WHERE m.chat_id = c.id AND NOT )sql" + sender_among(2) + R"sql(
+  ORDER BY m.seq DESC LIMIT 1) m
 WHERE c.id IN (SELECT jsonb_array_elements_text($1::jsonb)::uuid))sql"};
+
+const db::Statement kHiddenUnread{"chats.hidden_unread", R"sql(
+SELECT cm.chat_id::text, count(*)
+FROM chat_members cm JOIN chat_messages m ON m.chat_id = cm.chat_id AND m.seq > cm.last_read_seq
+WHERE cm.user_id = $1 AND cm.chat_id IN (SELECT jsonb_array_elements_text($2::jsonb)::uuid)
+  AND )sql" + sender_among(3) + R"sql(
+GROUP BY cm.chat_id)sql"};
 
 const db::Statement kMessageSeq{"chats.message_seq",
                                 "SELECT seq FROM chat_messages WHERE chat_id = $1::uuid AND id = $2::uuid"};
 
 const db::Statement kMessagesBefore{"chats.messages_before",
                                     std::string("SELECT ") + kMessageColumns + R"sql( FROM chat_messages m
-WHERE m.chat_id = $1::uuid AND ($2::bigint IS NULL OR m.seq < $2) ORDER BY m.seq DESC LIMIT $3)sql"};
+WHERE m.chat_id = $1::uuid AND ($2::bigint IS NULL OR m.seq < $2) AND NOT )sql" + sender_among(4) +
+                                        " ORDER BY m.seq DESC LIMIT $3"};
 
 const db::Statement kMessagesAfter{"chats.messages_after",
                                    std::string("SELECT ") + kMessageColumns + R"sql( FROM chat_messages m
-WHERE m.chat_id = $1::uuid AND m.seq > $2 ORDER BY m.seq LIMIT $3)sql"};
+WHERE m.chat_id = $1::uuid AND m.seq > $2 AND NOT )sql" + sender_among(4) + " ORDER BY m.seq LIMIT $3"};
 
 const db::Statement kLockChat{"chats.lock_chat", "SELECT 1 FROM chats WHERE id = $1::uuid FOR NO KEY UPDATE"};
 
@@ -158,11 +211,57 @@ std::pair<std::string, bool> open_direct(pqxx::work& tx, std::int64_t creator_id
   return {tx.exec_prepared1(kFindDirect.name(), key)[0].as<std::string>(), false};
 }
 
-std::string insert_group(pqxx::work& tx, std::int64_t creator_id, const std::optional<std::string>& title,
-                         const std::vector<std::int64_t>& member_ids) {
+std::string insert_group(pqxx::work& tx, std::int64_t creator_id, const std::optional<std::string>& title) {
   const auto id = tx.exec_prepared1(kInsertGroup.name(), title, creator_id)[0].as<std::string>();
-  tx.exec_prepared0(kInsertMembers.name(), id, json_list(member_ids));
+  tx.exec_prepared0(kInsertMembers.name(), id, json_list(std::vector<std::int64_t>{creator_id}));
   return id;
+}
+
+std::vector<std::int64_t> insert_invites(pqxx::work& tx, const std::string& chat_id, std::int64_t inviter_id,
+                                         const std::vector<std::int64_t>& user_ids) {
+  std::vector<std::int64_t> out;
+  for (const auto& r : tx.exec_prepared(kInsertInvites.name(), chat_id, inviter_id, json_list(user_ids))) {
+    out.push_back(r[0].as<std::int64_t>());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::int64_t occupancy(pqxx::work& tx, const std::string& chat_id) {
+  return tx.exec_prepared1(kOccupancy.name(), chat_id)[0].as<std::int64_t>();
+}
+
+bool take_invite(pqxx::work& tx, const std::string& chat_id, std::int64_t user_id) {
+  return !tx.exec_prepared(kTakeInvite.name(), chat_id, user_id).empty();
+}
+
+std::vector<Invite> invites_for(pqxx::work& tx, std::int64_t user_id, std::int64_t limit) {
+  std::vector<Invite> out;
+  for (const auto& r : tx.exec_prepared(kInvitesFor.name(), user_id, limit)) {
+    out.push_back(Invite{.chat_id = r[0].as<std::string>(),
+                         .title = r[1].get<std::string>(),
+                         .invited_by = r[2].as<std::int64_t>(),
+                         .inviter_username = {},
+                         .created_at = iso8601_from_pg(r[3].as<std::string>())});
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::int64_t>> invites_of(pqxx::work& tx, const std::vector<std::string>& chat_ids) {
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  for (const auto& r : tx.exec_prepared(kInvitesOf.name(), json_list(chat_ids))) {
+    out.emplace_back(r[0].as<std::string>(), r[1].as<std::int64_t>());
+  }
+  return out;
+}
+
+void insert_member(pqxx::work& tx, const std::string& chat_id, std::int64_t user_id) {
+  tx.exec_prepared0(kInsertMember.name(), chat_id, user_id);
+}
+
+void remove_member(pqxx::work& tx, const std::string& chat_id, std::int64_t user_id) {
+  tx.exec_prepared0(kDeleteMember.name(), chat_id, user_id);
+  tx.exec_prepared0(kDeleteIfEmpty.name(), chat_id);
 }
 
 std::vector<Chat> chats_of(pqxx::work& tx, std::int64_t user_id, const std::optional<Position>& after,
@@ -194,8 +293,21 @@ std::vector<std::pair<std::string, std::int64_t>> members_of(pqxx::work& tx, con
   return out;
 }
 
-std::vector<Message> last_messages(pqxx::work& tx, const std::vector<std::string>& chat_ids) {
-  return message_rows(tx.exec_prepared(kLastMessages.name(), json_list(chat_ids)));
+std::vector<Message> last_messages(pqxx::work& tx, const std::vector<std::string>& chat_ids,
+                                   const std::vector<std::int64_t>& hidden_senders) {
+  return message_rows(tx.exec_prepared(kLastMessages.name(), json_list(chat_ids), json_list(hidden_senders)));
+}
+
+std::vector<std::pair<std::string, std::int64_t>> hidden_unread(pqxx::work& tx, std::int64_t user_id,
+                                                                const std::vector<std::string>& chat_ids,
+                                                                const std::vector<std::int64_t>& hidden_senders) {
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  if (hidden_senders.empty()) return out;
+  for (const auto& r :
+       tx.exec_prepared(kHiddenUnread.name(), user_id, json_list(chat_ids), json_list(hidden_senders))) {
+    out.emplace_back(r[0].as<std::string>(), r[1].as<std::int64_t>());
+  }
+  return out;
 }
 
 std::optional<std::int64_t> message_seq(pqxx::work& tx, const std::string& chat_id, const std::string& message_id) {
@@ -205,16 +317,19 @@ std::optional<std::int64_t> message_seq(pqxx::work& tx, const std::string& chat_
 }
 
 std::vector<Message> messages_before(pqxx::work& tx, const std::string& chat_id, std::optional<std::int64_t> before_seq,
-                                     std::int64_t limit) {
-  return message_rows(tx.exec_prepared(kMessagesBefore.name(), chat_id, before_seq, limit));
+                                     std::int64_t limit, const std::vector<std::int64_t>& hidden_senders) {
+  return message_rows(
+      tx.exec_prepared(kMessagesBefore.name(), chat_id, before_seq, limit, json_list(hidden_senders)));
 }
 
 std::vector<Message> messages_after(pqxx::work& tx, const std::string& chat_id, std::int64_t after_seq,
-                                    std::int64_t limit) {
-  return message_rows(tx.exec_prepared(kMessagesAfter.name(), chat_id, after_seq, limit));
+                                    std::int64_t limit, const std::vector<std::int64_t>& hidden_senders) {
+  return message_rows(tx.exec_prepared(kMessagesAfter.name(), chat_id, after_seq, limit, json_list(hidden_senders)));
 }
 
-void lock_chat(pqxx::work& tx, const std::string& chat_id) { tx.exec_prepared1(kLockChat.name(), chat_id); }
+bool lock_chat(pqxx::work& tx, const std::string& chat_id) {
+  return !tx.exec_prepared(kLockChat.name(), chat_id).empty();
+}
 
 std::optional<Message> find_by_client_msg_id(pqxx::work& tx, const std::string& chat_id, std::int64_t sender_id,
                                              const std::string& client_msg_id) {

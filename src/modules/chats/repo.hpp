@@ -26,9 +26,24 @@ std::vector<std::int64_t> member_ids(pqxx::work& tx, const std::string& chat_id)
 /// The direct chat of two users, created with both as members unless it exists. Returns its id
 /// and whether it was created; safe when both users open it at once.
 std::pair<std::string, bool> open_direct(pqxx::work& tx, std::int64_t creator_id, std::int64_t other_id);
-/// Creates a group with `member_ids` (the creator among them) as members; returns its id.
-std::string insert_group(pqxx::work& tx, std::int64_t creator_id, const std::optional<std::string>& title,
-                         const std::vector<std::int64_t>& member_ids);
+/// Creates a group with its creator as the only member; returns its id.
+std::string insert_group(pqxx::work& tx, std::int64_t creator_id, const std::optional<std::string>& title);
+
+/// Invites each of `user_ids` who is neither a member nor invited yet; returns those, by id.
+std::vector<std::int64_t> insert_invites(pqxx::work& tx, const std::string& chat_id, std::int64_t inviter_id,
+                                         const std::vector<std::int64_t>& user_ids);
+/// Members plus pending invitations: what the group-size cap counts.
+std::int64_t occupancy(pqxx::work& tx, const std::string& chat_id);
+/// Deletes the user's invitation to the chat; false when there was none.
+bool take_invite(pqxx::work& tx, const std::string& chat_id, std::int64_t user_id);
+/// `user_id`'s pending invitations, newest first (inviter names not filled in).
+std::vector<Invite> invites_for(pqxx::work& tx, std::int64_t user_id, std::int64_t limit);
+/// (chat id, user id) of every pending invitation to the chats, oldest first.
+std::vector<std::pair<std::string, std::int64_t>> invites_of(pqxx::work& tx, const std::vector<std::string>& chat_ids);
+/// Adds a member whose read marker starts at the chat's last message: history is readable, not unread.
+void insert_member(pqxx::work& tx, const std::string& chat_id, std::int64_t user_id);
+/// Removes the member; deletes the chat (messages and invitations with it) when nobody is left.
+void remove_member(pqxx::work& tx, const std::string& chat_id, std::int64_t user_id);
 
 /// Keyset position of GET /chats: microseconds of last activity and the chat id.
 struct Position {
@@ -42,20 +57,27 @@ std::vector<Chat> chats_of(pqxx::work& tx, std::int64_t user_id, const std::opti
 std::optional<Chat> chat_of(pqxx::work& tx, std::int64_t user_id, const std::string& chat_id);
 /// (chat id, user id) of every member of the chats, in joining order.
 std::vector<std::pair<std::string, std::int64_t>> members_of(pqxx::work& tx, const std::vector<std::string>& chat_ids);
-/// The newest message of each of the chats that has one.
-std::vector<Message> last_messages(pqxx::work& tx, const std::vector<std::string>& chat_ids);
+/// The newest message of each of the chats that has one not sent by any of `hidden_senders`.
+std::vector<Message> last_messages(pqxx::work& tx, const std::vector<std::string>& chat_ids,
+                                   const std::vector<std::int64_t>& hidden_senders);
+/// Per chat of `user_id`'s among `chat_ids`: the messages of `hidden_senders` after their read
+/// marker (chats with none are absent).
+std::vector<std::pair<std::string, std::int64_t>> hidden_unread(pqxx::work& tx, std::int64_t user_id,
+                                                                const std::vector<std::string>& chat_ids,
+                                                                const std::vector<std::int64_t>& hidden_senders);
 
 /// The seq of a message of the chat; nullopt when the chat has no such message.
 std::optional<std::int64_t> message_seq(pqxx::work& tx, const std::string& chat_id, const std::string& message_id);
-/// Up to `limit` messages before `before_seq` (all when nullopt), newest first.
+/// Up to `limit` messages before `before_seq` (all when nullopt), newest first, none of `hidden_senders`.
 std::vector<Message> messages_before(pqxx::work& tx, const std::string& chat_id, std::optional<std::int64_t> before_seq,
-                                     std::int64_t limit);
-/// Up to `limit` messages after `after_seq`, oldest first.
+                                     std::int64_t limit, const std::vector<std::int64_t>& hidden_senders);
+/// Up to `limit` messages after `after_seq`, oldest first, none of `hidden_senders`.
 std::vector<Message> messages_after(pqxx::work& tx, const std::string& chat_id, std::int64_t after_seq,
-                                    std::int64_t limit);
+                                    std::int64_t limit, const std::vector<std::int64_t>& hidden_senders);
 
-/// Locks the chat until commit: sends to one chat take their turns here.
-void lock_chat(pqxx::work& tx, const std::string& chat_id);
+/// Locks the chat until commit: sends, joins and leaves of one chat take their turns here.
+/// False when the chat does not exist (any more).
+bool lock_chat(pqxx::work& tx, const std::string& chat_id);
 std::optional<Message> find_by_client_msg_id(pqxx::work& tx, const std::string& chat_id, std::int64_t sender_id,
                                              const std::string& client_msg_id);
 /// Appends a message with the chat's next seq and moves the sender's read marker onto it.

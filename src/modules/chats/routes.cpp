@@ -29,6 +29,11 @@ class Handlers {
   Response send(Request& req);
   Response read(Request& req);
   Response typing(Request& req);
+  Response invite(Request& req);
+  Response invites(Request& req);
+  Response accept(Request& req);
+  Response decline(Request& req);
+  Response leave(Request& req);
 
  private:
   ChatService& service_;
@@ -50,6 +55,11 @@ void register_routes(const modules::Context& ctx, ChatService& service) {
   r.add("POST", "/chats/{id}/send", bind(&Handlers::send), user);
   r.add("POST", "/chats/{id}/read", bind(&Handlers::read), user);
   r.add("POST", "/chats/{id}/typing", bind(&Handlers::typing), user);
+  r.add("GET", "/chats/invites", bind(&Handlers::invites), user);
+  r.add("POST", "/chats/{id}/invite", bind(&Handlers::invite), user);
+  r.add("POST", "/chats/{id}/accept", bind(&Handlers::accept), user);
+  r.add("POST", "/chats/{id}/decline", bind(&Handlers::decline), user);
+  r.add("POST", "/chats/{id}/leave", bind(&Handlers::leave), user);
 }
 
 namespace {
@@ -121,6 +131,31 @@ Response Handlers::read(Request& req) {
 
 Response Handlers::typing(Request& req) {
   service_.typing(req.auth(), req.param("id"));
+  return Response::no_content();
+}
+
+Response Handlers::invite(Request& req) {
+  const auto body = req.json_body();
+  Validator v(body);
+  const std::int64_t user_id = v.required_id("user_id");
+  v.throw_if_failed();
+  const Invited invited = service_.invite(req.auth(), req.param("id"), user_id);
+  return Response::json(invited.created ? 201 : 200, invited_json(invited.chat_id, invited.user_id));
+}
+
+Response Handlers::invites(Request& req) { return Response::json(200, invite_list_json(service_.invites(req.auth()))); }
+
+Response Handlers::accept(Request& req) {
+  return Response::json(200, chat_json(service_.accept(req.auth(), req.param("id"))));
+}
+
+Response Handlers::decline(Request& req) {
+  service_.decline(req.auth(), req.param("id"));
+  return Response::no_content();
+}
+
+Response Handlers::leave(Request& req) {
+  service_.leave(req.auth(), req.param("id"));
   return Response::no_content();
 }
 

@@ -7,12 +7,13 @@
 namespace reelhub::notifications {
 namespace {
 
-constexpr std::array<std::pair<Type, const char*>, 5> kTypes{{
+constexpr std::array<std::pair<Type, const char*>, 6> kTypes{{
     {Type::direct_message, "direct_message"},
     {Type::new_subscriber, "new_subscriber"},
     {Type::room_invite, "room_invite"},
     {Type::stream_live, "stream_live"},
     {Type::donation, "donation"},
+    {Type::chat_invite, "chat_invite"},
 }};
 
 constexpr std::array<std::pair<Platform, const char*>, 3> kPlatforms{{

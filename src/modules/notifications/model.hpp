@@ -12,7 +12,7 @@
 namespace reelhub::notifications {
 
 /// The closed set of notification types; each can be turned off in the settings.
-enum class Type { direct_message, new_subscriber, room_invite, stream_live, donation };
+enum class Type { direct_message, new_subscriber, room_invite, stream_live, donation, chat_invite };
 
 /// Every type, in the order the settings list them.
 const std::vector<Type>& all_types();

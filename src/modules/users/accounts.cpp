@@ -69,4 +69,9 @@ bool Accounts::blocked_by_any(const std::vector<std::int64_t>& blockers, std::in
   return db_.transact([&](pqxx::work& tx) { return repo::blocked_by_any(tx, blocked, blockers); });
 }
 
+std::vector<std::int64_t> Accounts::block_partners(std::int64_t user, const std::vector<std::int64_t>& among) {
+  if (among.empty()) return {};
+  return db_.transact([&](pqxx::work& tx) { return repo::block_partners(tx, user, among); });
+}
+
 }  // namespace reelhub::users

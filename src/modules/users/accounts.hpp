@@ -78,6 +78,9 @@ class Accounts {
   std::vector<std::int64_t> blocked_ids(std::int64_t blocker);
   /// True when any of `blockers` has blocked `blocked` (one query for a whole group).
   bool blocked_by_any(const std::vector<std::int64_t>& blockers, std::int64_t blocked);
+  /// The users among `among` whom `user` blocked or who blocked `user` (either direction), ordered
+  /// by id: in group chats each side's messages and events are hidden from the other. One query.
+  std::vector<std::int64_t> block_partners(std::int64_t user, const std::vector<std::int64_t>& among);
 
  private:
   db::Pool& db_;

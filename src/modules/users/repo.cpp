@@ -75,6 +75,12 @@ const db::Statement kIsBlocked{
 const db::Statement kBlockedByAny{
     "users.blocked_by_any",
     "SELECT EXISTS (SELECT 1 FROM user_blocks WHERE blocked_id = $1 AND blocker_id = ANY($2::bigint[]))"};
+// Either direction: the pairs a block separates in group chats.
+const db::Statement kBlockPartners{"users.block_partners", R"(
+SELECT blocked_id FROM user_blocks WHERE blocker_id = $1 AND blocked_id = ANY($2::bigint[])
+UNION
+SELECT blocker_id FROM user_blocks WHERE blocked_id = $1 AND blocker_id = ANY($2::bigint[])
+ORDER BY 1)"};
 const db::Statement kBlockedUsers{"users.blocked_users", "SELECT " + kUserColumns + R"( FROM user_blocks b
   JOIN users u ON u.id = b.blocked_id AND u.is_active
   WHERE b.blocker_id = $1 ORDER BY b.created_at DESC, u.id)"};
@@ -233,6 +239,14 @@ bool is_blocked(pqxx::work& tx, std::int64_t blocker_id, std::int64_t blocked_id
 
 bool blocked_by_any(pqxx::work& tx, std::int64_t blocked_id, const std::vector<std::int64_t>& blocker_ids) {
   return tx.exec_prepared1(kBlockedByAny.name(), blocked_id, bigint_array(blocker_ids))[0].as<bool>();
+}
+
+std::vector<std::int64_t> block_partners(pqxx::work& tx, std::int64_t user_id, const std::vector<std::int64_t>& among) {
+  std::vector<std::int64_t> out;
+  for (const auto& r : tx.exec_prepared(kBlockPartners.name(), user_id, bigint_array(among))) {
+    out.push_back(r[0].as<std::int64_t>());
+  }
+  return out;
 }
 
 std::vector<UserRow> blocked_users(pqxx::work& tx, std::int64_t blocker_id) {

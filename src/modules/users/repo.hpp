@@ -70,6 +70,8 @@ void delete_block(pqxx::work& tx, std::int64_t blocker_id, std::int64_t blocked_
 bool is_blocked(pqxx::work& tx, std::int64_t blocker_id, std::int64_t blocked_id);
 /// True when any of `blocker_ids` has blocked `blocked_id`.
 bool blocked_by_any(pqxx::work& tx, std::int64_t blocked_id, const std::vector<std::int64_t>& blocker_ids);
+/// The users among `among` whom `user_id` blocked or who blocked `user_id`, ordered by id.
+std::vector<std::int64_t> block_partners(pqxx::work& tx, std::int64_t user_id, const std::vector<std::int64_t>& among);
 /// Active users blocked by `blocker_id`, most recently blocked first.
 std::vector<UserRow> blocked_users(pqxx::work& tx, std::int64_t blocker_id);
 
