@@ -99,6 +99,12 @@ const std::vector<Key>& keys() {
           "a transcode job not renewed for this long (its process died) is taken over"),
       key("transcode_segment_seconds", &Config::transcode_segment_seconds, "HLS segment length of videos (2..6)"),
       key("transcode_preset", &Config::transcode_preset, "libx264 preset of video transcodes"),
+      // Sessions (hardening issue 9, items 4 and 13)
+      key("session_cache_ttl_ms", &Config::session_cache_ttl_ms,
+          "how long a session's liveness is cached; a logout elsewhere or a deactivation takes effect within it"),
+      key("refresh_reuse_grace_seconds", &Config::refresh_reuse_grace_seconds,
+          "a refresh token presented again within this time of its rotation gets a new pair instead of "
+          "revoking the session (client retries); 0 = never"),
       Key{"rate_limits", "request budgets by policy: {\"login\": {\"limit\": 10, \"window_seconds\": 60}, ...}",
           [](const Config& c) {
             json j = json::object();
@@ -236,6 +242,10 @@ void validate(const Config& c) {
   if (c.transcode_lease_seconds < 2) fail("transcode_lease_seconds must be at least 2");
   if (c.transcode_segment_seconds < 2 || c.transcode_segment_seconds > 6) fail("transcode_segment_seconds must be 2..6");
   if (c.transcode_preset.empty()) fail("transcode_preset must not be empty");
+  // Sessions (hardening issue 9, items 4 and 13)
+  if (c.session_cache_ttl_ms < 0 || c.session_cache_ttl_ms > 5000) fail("session_cache_ttl_ms must be 0..5000");
+  if (c.refresh_reuse_grace_seconds < 0 || c.refresh_reuse_grace_seconds > 60)
+    fail("refresh_reuse_grace_seconds must be 0..60");
   for (const auto& [name, r] : c.rate_limits)
     if (r.limit < 0 || r.window_seconds < 1) fail("rate_limits." + name + ": limit >= 0 and window_seconds >= 1");
 }

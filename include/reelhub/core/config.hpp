@@ -84,6 +84,10 @@ struct Config {
   int transcode_segment_seconds = 4;  // HLS segment length and GOP
   std::string transcode_preset = "veryfast";
 
+  // Sessions (hardening issue 9, items 4 and 13)
+  int session_cache_ttl_ms = 5000;       // how long "this session is live" is believed without a read
+  int refresh_reuse_grace_seconds = 10;  // a repeated refresh this soon is a retry, not reuse
+
   // Rate limits by policy name: general, login, register, upload, live, ws_connect
   std::map<std::string, RateRule> rate_limits = {
       {"general", {1000, 60}}, {"login", {10, 60}}, {"register", {10, 60}},
