@@ -268,7 +268,7 @@ asio::awaitable<void> Session::watch_session(std::shared_ptr<Session> self) {
   auth::SessionCache* sessions = hub_.sessions();
   const auto recheck = std::max<std::chrono::milliseconds>(sessions ? sessions->ttl() : std::chrono::hours(1),
                                                            std::chrono::seconds(1));
-  while (!close_started_ && !finished_) {
+  while (!self->close_started_ && !self->finished_) {
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(user_->valid_until - std::chrono::system_clock::now());
     session_timer_.expires_after(std::min(left, recheck));
     auto [ec] = co_await session_timer_.async_wait(as_tuple);
