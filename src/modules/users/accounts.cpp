@@ -46,7 +46,7 @@ std::optional<Account> Accounts::find_by_id(std::int64_t id) {
 }
 
 bool Accounts::is_active(std::int64_t id) {
-  return db_.transact([&](pqxx::work& tx) { return repo::user_state(tx, id) == repo::UserState::active; });
+  return db_.transact([&](pqxx::work& tx) { return repo::user_state(tx, id) == UserState::active; });
 }
 
 std::vector<UserCard> Accounts::cards(const std::vector<std::int64_t>& ids) {
