@@ -24,6 +24,7 @@
 #include "modules/videos/routes.hpp"
 #include "modules/videos/service.hpp"
 #include "modules/videos/worker.hpp"
+#include "reelhub/auth/session_cache.hpp"
 #include "reelhub/core/error.hpp"
 #include "reelhub/db/migrations.hpp"
 #include "reelhub/http/rate_limit.hpp"
@@ -76,7 +77,15 @@ int App::serve() {
 
   ops::HealthService health(db_, media_root_);
   ops::register_routes(ctx, health);
-  auth::AuthService accounts(db_, tokens_, c.refresh_token_ttl_seconds);
+  // A session revoked here is dropped from every instance's session cache and closes its
+  // WebSockets; the cache asks the auth module's tables when it does not know a session.
+  auth::AuthService accounts(db_, tokens_,
+                             {.refresh_ttl_seconds = c.refresh_token_ttl_seconds,
+                              .reuse_grace_seconds = c.refresh_reuse_grace_seconds,
+                              .on_session_ended = [this](const std::string& id) { hub_.end_session(id); }});
+  auth::SessionCache sessions(std::chrono::milliseconds(c.session_cache_ttl_ms),
+                              std::bind_front(&auth::AuthService::session_live, &accounts));
+  hub_.check_sessions_with(sessions);
   auth::register_routes(ctx, accounts);
   notifications::NotificationService notifications(db_, hub_);
   notifications::register_routes(ctx, notifications);
@@ -131,6 +140,7 @@ int App::serve() {
 
   http::RateLimiter limiter(c.rate_limits);
   http::Pipeline pipeline(c, router_, limiter, tokens_, metrics_);
+  pipeline.check_sessions_with(sessions);
   http::Server server(c, pipeline, metrics_);
   server.on_upgrade(ws::kEndpointPath, [this](http::Upgrade upgrade) {
     std::optional<std::string> token;

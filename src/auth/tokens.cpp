@@ -161,6 +161,7 @@ AuthUser TokenSigner::verify_at(const std::string& token, std::chrono::system_cl
   if (!role) reject();
   user.role = *role;
   if (claims.contains("sid")) user.session_id = string_claim(claims, "sid");
+  user.valid_until = std::chrono::system_clock::time_point(std::chrono::seconds(*exp + leeway_seconds_));
   return user;
 }
 

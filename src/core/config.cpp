@@ -110,6 +110,12 @@ const std::vector<Key>& keys() {
           "files and directories younger than this are never swept"),
       key("session_retention_seconds", &Config::session_retention_seconds,
           "how long ended (revoked or expired) sessions are kept before they are purged"),
+      // Sessions
+      key("session_cache_ttl_ms", &Config::session_cache_ttl_ms,
+          "how long a session's liveness is cached; a logout elsewhere or a deactivation takes effect within it"),
+      key("refresh_reuse_grace_seconds", &Config::refresh_reuse_grace_seconds,
+          "a refresh token presented again within this time of its rotation gets a new pair instead of "
+          "revoking the session (client retries); 0 = never"),
       Key{"rate_limits", "request budgets by policy: {\"login\": {\"limit\": 10, \"window_seconds\": 60}, ...}",
           [](const Config& c) {
             json j = json::object();
@@ -254,6 +260,10 @@ void validate(const Config& c) {
   if (c.janitor_interval_seconds < 1) fail("janitor_interval_seconds must be positive");
   if (c.janitor_min_age_seconds < 60) fail("janitor_min_age_seconds must be at least 60");
   if (c.session_retention_seconds < 0) fail("session_retention_seconds must not be negative");
+  // Sessions
+  if (c.session_cache_ttl_ms < 0 || c.session_cache_ttl_ms > 5000) fail("session_cache_ttl_ms must be 0..5000");
+  if (c.refresh_reuse_grace_seconds < 0 || c.refresh_reuse_grace_seconds > 60)
+    fail("refresh_reuse_grace_seconds must be 0..60");
   for (const auto& [name, r] : c.rate_limits)
     if (r.limit < 0 || r.window_seconds < 1) fail("rate_limits." + name + ": limit >= 0 and window_seconds >= 1");
 }

@@ -9,6 +9,7 @@
 #include <boost/url/parse.hpp>
 #include <pqxx/except>
 
+#include "reelhub/auth/session_cache.hpp"
 #include "reelhub/auth/tokens.hpp"
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/logging.hpp"
@@ -44,6 +45,8 @@ bool is_safe_request_id(const std::string& id) {
     if (!std::isalnum(c) && c != '-' && c != '_' && c != '.') return false;
   return true;
 }
+
+[[noreturn]] void session_ended() { throw ApiError(ErrorCode::unauthorized, "Session has ended"); }
 
 std::string join(const std::vector<std::string>& parts, const char* sep) {
   std::string out;
@@ -142,6 +145,12 @@ void Pipeline::admit(Request& req, Prepared& p) const {
       if (authorization.size() <= scheme.size() || strncasecmp(authorization.c_str(), scheme.data(), scheme.size()) != 0)
         throw ApiError(ErrorCode::unauthorized, "Authorization must be a Bearer token");
       req.user = tokens_.verify(authorization.substr(scheme.size()));
+      if (sessions_) {
+        // From memory only (this is the io thread); a miss is settled by invoke() on a worker.
+        const auto live = sessions_->cached(*req.user);
+        if (live && !*live) session_ended();
+        p.session_unconfirmed = !live;
+      }
     }
     if (opt.access == Access::user) {
       if (!req.user) throw ApiError(ErrorCode::unauthorized, "Authentication required");
@@ -169,9 +178,10 @@ void Pipeline::admit(Request& req, Prepared& p) const {
   }
 }
 
-Response Pipeline::invoke(const Route& route, Request& req) const {
+Response Pipeline::invoke(const Prepared& prepared, Request& req) const {
   try {
-    return route.handler(req);
+    if (prepared.session_unconfirmed && !sessions_->check(*req.user)) session_ended();
+    return prepared.route->handler(req);
   } catch (const ApiError& e) {
     if (e.code() == ErrorCode::internal || e.code() == ErrorCode::unavailable)
       spdlog::warn("request {} {} {}: {}", req.request_id, req.method, escape_for_log(req.path), e.what());
@@ -233,7 +243,7 @@ Response Pipeline::handle(Request& req) const {
   const auto started = std::chrono::steady_clock::now();
   Prepared p = route(req);
   admit(req, p);
-  Response res = p.response ? *p.response : invoke(*p.route, req);
+  Response res = p.response ? *p.response : invoke(p, req);
   finish(req, p, res, started);
   return res;
 }

@@ -298,8 +298,9 @@ asio::awaitable<void> Server::Impl::refuse_connection(tcp::socket socket, ApiErr
 }
 
 asio::awaitable<Response> Server::Impl::run_handler(const Prepared& prepared, Request& req) {
-  if (!prepared.route->options.blocking) co_return pipeline.invoke(*prepared.route, req);
-  auto invoke = [&] { return pipeline.invoke(*prepared.route, req); };  // never throws
+  const bool on_io_thread = !prepared.route->options.blocking && !prepared.session_unconfirmed;
+  if (on_io_thread) co_return pipeline.invoke(prepared, req);
+  auto invoke = [&] { return pipeline.invoke(prepared, req); };  // never throws
   std::optional<Response> busy;
   try {
     co_return co_await run_blocking(workers.get_executor(), std::chrono::milliseconds(config.db_wait_ms), invoke);

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "reelhub/auth/session_cache.hpp"
 #include "reelhub/core/random.hpp"
 #include "reelhub/core/time.hpp"
 #include "reelhub/db/pool.hpp"
@@ -19,6 +20,11 @@ const db::Statement kOnline{
     "WHERE p.user_id = $1 AND i.heartbeat_at > now() - make_interval(secs => $2))"};
 
 using Series = std::vector<std::pair<metrics::Labels, double>>;
+
+/// Session revocations travel between instances as envelopes on this pseudo-topic. It has no
+/// ':' and so can never be the name of a real topic (parse_topic refuses it).
+constexpr const char* kSessionsTopic = "sessions";
+constexpr const char* kSessionEnded = "session_ended";
 
 TopicsOptions topics_options(const Config& c) {
   TopicsOptions o;
@@ -98,6 +104,12 @@ std::uint64_t LiveHub::publish(const std::string& topic, const std::string& type
 }
 
 void LiveHub::deliver_remote(Envelope&& e) {
+  if (e.topic == kSessionsTopic) {
+    const auto data = nlohmann::json::parse(e.data_json, nullptr, false);
+    if (e.type == kSessionEnded && data.is_object() && data.contains("session_id") && data["session_id"].is_string())
+      end_session_here(data["session_id"].get<std::string>());
+    return;
+  }
   topics_.publish(e.topic, e.type, e.data_json, e.ts, e.audience);
   events_remote_.fetch_add(1, std::memory_order_relaxed);
 }
@@ -166,15 +178,32 @@ void LiveHub::user_disconnected(std::int64_t user_id) {
   }
 }
 
-void LiveHub::close_all(CloseCode code, const std::string& reason) {
+void LiveHub::end_session(const std::string& session_id) {
+  end_session_here(session_id);
+  fanout_->publish(Envelope{kSessionsTopic, kSessionEnded, dump({{"session_id", session_id}}), iso8601_now(), {}});
+}
+
+void LiveHub::end_session_here(const std::string& session_id) {
+  if (sessions_) sessions_->ended(session_id);
+  // Each connection compares on its own strand; revocations are rare next to requests.
+  for (auto& c : open_connections()) c->session_ended(session_id);
+}
+
+std::vector<std::shared_ptr<Connection>> LiveHub::open_connections() const {
   std::vector<std::shared_ptr<Connection>> open;
+  std::lock_guard lock(connections_mutex_);
+  for (const auto& [raw, weak] : connections_)
+    if (auto c = weak.lock()) open.push_back(std::move(c));
+  return open;
+}
+
+void LiveHub::close_all(CloseCode code, const std::string& reason) {
   {
     std::lock_guard lock(connections_mutex_);
     closing_all_ = code;
-    for (const auto& [raw, weak] : connections_)
-      if (auto c = weak.lock()) open.push_back(std::move(c));
   }
-  for (auto& c : open) c->close(code, reason);
+  // One attached in between closes itself in attach(); close() is idempotent.
+  for (auto& c : open_connections()) c->close(code, reason);
 }
 
 }  // namespace reelhub::ws

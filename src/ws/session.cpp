@@ -10,9 +10,11 @@
 #include <pqxx/except>
 #include <set>
 
+#include "reelhub/auth/session_cache.hpp"
 #include "reelhub/auth/tokens.hpp"
 #include "reelhub/core/blocking.hpp"
 #include "reelhub/core/error.hpp"
+#include "reelhub/core/time.hpp"
 #include "reelhub/ws/live_hub.hpp"
 #include "reelhub/ws/protocol.hpp"
 #include "reelhub/ws/send_queue.hpp"
@@ -44,6 +46,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
         queue_(hub.queue_limits(), hub.queue_totals()),
         ping_timer_(ws_.get_executor()),
         auth_timer_(ws_.get_executor()),
+        session_timer_(ws_.get_executor()),
         close_timer_(ws_.get_executor()) {}
 
   asio::awaitable<void> run(bhttp::request<bhttp::string_body> upgrade, std::optional<std::string> token);
@@ -53,13 +56,25 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void close(CloseCode code, const std::string& reason) override {
     asio::post(ws_.get_executor(), [self = shared_from_this(), code, reason] { self->start_close(code, reason); });
   }
+  void session_ended(const std::string& session_id) override {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), session_id] {
+      if (self->user_ && self->user_->session_id == session_id)
+        self->start_close(CloseCode::unauthorized, "Session has ended");
+    });
+  }
 
  private:
   asio::awaitable<void> handle(std::string text);
   asio::awaitable<void> subscribe(ClientRequest request, nlohmann::json id);
   asio::awaitable<void> keepalive(std::shared_ptr<Session> self);
   asio::awaitable<void> auth_deadline(std::shared_ptr<Session> self);
-  void authenticate(const std::string& token, const nlohmann::json& id);
+  /// Closes the connection (4401) when its token expires or its session ends; re-armed by each
+  /// authenticate. Checks the session about once per session cache TTL (deactivated accounts).
+  asio::awaitable<void> watch_session(std::shared_ptr<Session> self);
+  /// The session cache's answer, asking the database on a worker when it has none.
+  asio::awaitable<bool> session_live(auth::AuthUser user);
+  /// The first authenticate, or a later one with a fresh token of the same user (stays open).
+  asio::awaitable<void> authenticate(std::string token, nlohmann::json id);
   void reply(std::string frame) { send(std::make_shared<const std::string>(std::move(frame))); }
   void write_next();
   void start_close(CloseCode code, std::string reason);
@@ -80,7 +95,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   std::optional<auth::AuthUser> user_;
   std::atomic<std::int64_t> user_id_{0};
   std::set<std::string> topics_;
-  asio::steady_timer ping_timer_, auth_timer_, close_timer_;
+  asio::steady_timer ping_timer_, auth_timer_, session_timer_, close_timer_;
   bool heard_ = true;  // any frame or pong since the last ping
   int missed_ = 0;
   bool ping_in_flight_ = false;
@@ -112,7 +127,10 @@ asio::awaitable<void> Session::run(bhttp::request<bhttp::string_body> upgrade, s
   hub_.attach(self);
 
   asio::co_spawn(ws_.get_executor(), keepalive(self), asio::detached);
-  if (token) authenticate(*token, nullptr);
+  if (token) {
+    const nlohmann::json no_request_id;
+    co_await authenticate(std::move(*token), no_request_id);
+  }
   else asio::co_spawn(ws_.get_executor(), auth_deadline(self), asio::detached);
 
   for (;;) {
@@ -145,14 +163,12 @@ asio::awaitable<void> Session::handle(std::string text) {
     const nlohmann::json frame = parse_frame(text);
     id = request_id(frame);
     const ClientRequest request = parse_request(frame);
-    if (!user_) {
-      if (request.kind != ClientRequest::Kind::authenticate) throw ApiError(ErrorCode::unauthorized, "Authenticate first");
-      authenticate(request.token, id);
-      co_return;
-    }
+    if (!user_ && request.kind != ClientRequest::Kind::authenticate)
+      throw ApiError(ErrorCode::unauthorized, "Authenticate first");
     switch (request.kind) {
       case ClientRequest::Kind::authenticate:
-        throw ApiError(ErrorCode::bad_request, "Already authenticated");
+        co_await authenticate(request.token, id);
+        break;
       case ClientRequest::Kind::subscribe:
         co_await subscribe(request, id);
         break;
@@ -177,31 +193,105 @@ asio::awaitable<void> Session::handle(std::string text) {
   }
 }
 
-void Session::authenticate(const std::string& token, const nlohmann::json& id) {
+asio::awaitable<void> Session::authenticate(std::string token, nlohmann::json id) {
   auth::AuthUser user;
   try {
     user = tokens_.verify(token);
   } catch (const ApiError&) {
-    start_close(CloseCode::unauthorized, "Invalid or expired token");
-    return;
+    // A bad first token closes; a bad renewal leaves the current token in charge until it expires.
+    if (!user_) start_close(CloseCode::unauthorized, "Invalid or expired token");
+    else reply(error_frame(ApiError(ErrorCode::unauthorized, "Invalid or expired token"), id));
+    co_return;
+  }
+  if (user_ && user.id != user_->id) {
+    reply(error_frame(ApiError(ErrorCode::forbidden, "The token belongs to another user"), id));
+    co_return;
+  }
+  // Logged out, revoked or deactivated: such a token may not open, or keep open, a connection.
+  bool live = false;
+  std::optional<ApiError> failure;
+  try {
+    live = co_await session_live(user);
+  } catch (const ApiError& e) {
+    failure = e;  // the pool was too busy, or PostgreSQL is unreachable
+  } catch (const std::exception&) {
+    failure = database_unavailable();
+  }
+  if (close_started_) co_return;
+  if (failure) {
+    if (!user_) start_close(CloseCode::unauthorized, failure->what());
+    else reply(error_frame(*failure, id));
+    co_return;
+  }
+  if (!live) {
+    start_close(CloseCode::unauthorized, "Session has ended");
+    co_return;
+  }
+  nlohmann::json fields = {{"user_id", user.id},
+                           {"username", user.username},
+                           {"role", auth::role_name(user.role)},
+                           {"expires_at", iso8601(user.valid_until)}};
+  if (user_) {
+    // A renewal: same user, same subscriptions; the watch re-arms for the new token.
+    user_ = user;
+    session_timer_.cancel();
+    fields["topic"] = LiveHub::personal_topic(user.id);
+    reply(reply_frame("authenticated", std::move(fields), id));
+    co_return;
   }
   auth_timer_.cancel();
   user_ = user;
   user_id_ = user.id;
   hub_.user_connected(user.id);
+  asio::co_spawn(ws_.get_executor(), watch_session(shared_from_this()), asio::detached);
   // Every connection joins its user's personal topic, where send_to_user() publishes.
   const std::string topic = LiveHub::personal_topic(user.id);
   topics_.insert(topic);
   hub_.subscribe(topic, shared_from_this(), std::nullopt, [&](const Subscription& s) {
-    reply(reply_frame("authenticated",
-                      {{"user_id", user.id},
-                       {"username", user.username},
-                       {"role", auth::role_name(user.role)},
-                       {"topic", topic},
-                       {"offset", s.position.offset},
-                       {"epoch", s.position.epoch}},
-                      id));
+    fields["topic"] = topic;
+    fields["offset"] = s.position.offset;
+    fields["epoch"] = s.position.epoch;
+    reply(reply_frame("authenticated", std::move(fields), id));
   });
+}
+
+asio::awaitable<bool> Session::session_live(auth::AuthUser user) {
+  auth::SessionCache* sessions = hub_.sessions();
+  if (!sessions) co_return true;
+  if (const auto known = sessions->cached(user)) co_return *known;
+  // A miss reads PostgreSQL: on the worker pool, like a subscribe's access check.
+  auto check = [&] { return sessions->check(user); };
+  co_return co_await run_blocking(workers_, std::chrono::milliseconds(hub_.config().db_wait_ms), check);
+}
+
+asio::awaitable<void> Session::watch_session(std::shared_ptr<Session> self) {
+  auth::SessionCache* sessions = hub_.sessions();
+  const auto recheck = std::max<std::chrono::milliseconds>(sessions ? sessions->ttl() : std::chrono::hours(1),
+                                                           std::chrono::seconds(1));
+  while (!self->close_started_ && !self->finished_) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(user_->valid_until - std::chrono::system_clock::now());
+    session_timer_.expires_after(std::min(left, recheck));
+    auto [ec] = co_await session_timer_.async_wait(as_tuple);
+    if (close_started_ || finished_) co_return;
+    if (ec) continue;  // cancelled by a renewal: re-arm for the new token
+    if (std::chrono::system_clock::now() >= user_->valid_until) {
+      start_close(CloseCode::unauthorized, "Token expired");
+      co_return;
+    }
+    const auth::AuthUser user = *user_;
+    bool live = true;
+    try {
+      live = co_await session_live(user);
+    } catch (const std::exception& e) {
+      // PostgreSQL unreachable or the pool busy: keep the connection, ask again next round.
+      spdlog::debug("ws: session check of user {} deferred: {}", user.id, e.what());
+    }
+    if (close_started_ || finished_) co_return;
+    if (!live && user_->session_id == user.session_id) {
+      start_close(CloseCode::unauthorized, "Session has ended");
+      co_return;
+    }
+  }
 }
 
 asio::awaitable<void> Session::subscribe(ClientRequest request, nlohmann::json id) {
@@ -314,6 +404,7 @@ void Session::start_close(CloseCode code, std::string reason) {
     spdlog::warn("ws: closing the connection of user {}: {}", user_id(), close_reason_);
   ping_timer_.cancel();
   auth_timer_.cancel();
+  session_timer_.cancel();
   close_timer_.expires_after(kCloseTimeout);
   close_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
     if (ec) return;
@@ -347,6 +438,7 @@ void Session::finish() {
   hub_.detach(this);
   ping_timer_.cancel();
   auth_timer_.cancel();
+  session_timer_.cancel();
   close_timer_.cancel();
   beast::error_code ignored;
   beast::get_lowest_layer(ws_).socket().close(ignored);

@@ -5,7 +5,11 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "modules/auth/service.hpp"
 #include "reelhub/core/error.hpp"
@@ -45,7 +49,21 @@ class AuthServiceTest : public ::testing::Test {
   metrics::Registry metrics_;
   db::Pool pool_{db::PoolOptions{database_->url(), 2}, metrics_};
   TokenSigner signer_{"auth-service-test-secret-0123456789", 3600, 30};
-  AuthService service_{pool_, signer_, 3600};
+  /// Makes the refresh tokens of `session_id` look rotated `seconds` ago: past the reuse grace window.
+  void age_rotations(const std::string& session_id, int seconds) {
+    database_->exec("UPDATE refresh_tokens SET used_at = used_at - interval '" + std::to_string(seconds) +
+                    " seconds' WHERE session_id = '" + session_id + "' AND used_at IS NOT NULL");
+  }
+
+  std::mutex ended_mutex_;
+  std::vector<std::string> ended_;  // sessions the service reported as ended
+  AuthService service_{pool_, signer_,
+                       {.refresh_ttl_seconds = 3600,
+                        .reuse_grace_seconds = 10,
+                        .on_session_ended = [this](const std::string& id) {
+                          std::lock_guard lock(ended_mutex_);
+                          ended_.push_back(id);
+                        }}};
 };
 
 TEST_F(AuthServiceTest, RegisterThenLoginByEmailOrUsername) {
@@ -122,6 +140,7 @@ TEST_F(AuthServiceTest, ReusedRefreshTokenRevokesTheWholeFamily) {
   const auto first = service_.login(account.email, kPassword);
   const auto other_session = service_.login(account.email, kPassword);
   const auto second = service_.refresh(first.refresh_token);
+  age_rotations(caller(first).session_id, 11);
 
   expect_unauthorized([&] { service_.refresh(first.refresh_token); });  // replay of a rotated-out token
   expect_unauthorized([&] { service_.refresh(second.refresh_token); });  // its successor dies with it
@@ -131,6 +150,45 @@ TEST_F(AuthServiceTest, ReusedRefreshTokenRevokesTheWholeFamily) {
   // Only the compromised family ends; the user's other login is untouched.
   EXPECT_EQ(service_.validate(caller(other_session)).id, account.id);
   EXPECT_NO_THROW(service_.refresh(other_session.refresh_token));
+  EXPECT_EQ(ended_, std::vector<std::string>{caller(first).session_id}) << "the caches were told";
+}
+
+TEST_F(AuthServiceTest, RefreshRetriedWithinTheGraceWindowGetsAnotherValidPair) {
+  const auto account = register_viewer();
+  const auto first = service_.login(account.email, kPassword);
+  const auto sid = caller(first).session_id;
+
+  // Two refreshes of one token at once (a client retry): both succeed, in the same session.
+  std::optional<IssuedTokens> a, b;
+  std::thread racer([&] { a = service_.refresh(first.refresh_token); });
+  b = service_.refresh(first.refresh_token);
+  racer.join();
+  ASSERT_TRUE(a && b);
+  EXPECT_NE(a->refresh_token, b->refresh_token);
+  EXPECT_EQ(caller(*a).session_id, sid);
+  EXPECT_EQ(caller(*b).session_id, sid);
+  EXPECT_TRUE(service_.session_live(caller(*b)));
+
+  // Whichever answer the client kept goes on working.
+  const auto next = service_.refresh(b->refresh_token);
+  EXPECT_EQ(service_.validate(caller(next)).id, account.id);
+  EXPECT_TRUE(ended_.empty());
+  // Once a successor was used, the old token is reuse even inside the window.
+  expect_unauthorized([&] { service_.refresh(first.refresh_token); });
+  expect_unauthorized([&] { service_.validate(caller(next)); });
+}
+
+TEST_F(AuthServiceTest, SessionLiveFollowsLogoutAndDeactivation) {
+  const auto account = register_viewer();
+  const auto kept = service_.login(account.email, kPassword);
+  const auto ended = service_.login(account.email, kPassword);
+  EXPECT_TRUE(service_.session_live(caller(kept)));
+  service_.logout(caller(ended), std::nullopt);
+  EXPECT_FALSE(service_.session_live(caller(ended)));
+  EXPECT_EQ(ended_, std::vector<std::string>{caller(ended).session_id});
+  EXPECT_TRUE(service_.session_live(caller(kept)));
+  database_->exec("UPDATE users SET is_active = false WHERE id = " + std::to_string(account.id));
+  EXPECT_FALSE(service_.session_live(caller(kept)));
 }
 
 TEST_F(AuthServiceTest, LogoutEndsTheSession) {

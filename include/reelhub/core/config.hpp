@@ -91,6 +91,10 @@ struct Config {
   int janitor_min_age_seconds = 3600;     // files and directories younger than this are never swept
   int session_retention_seconds = 7 * 24 * 3600;  // ended sessions are kept this long, then purged
 
+  // Sessions
+  int session_cache_ttl_ms = 5000;       // how long "this session is live" is believed without a read
+  int refresh_reuse_grace_seconds = 10;  // a repeated refresh this soon is a retry, not reuse
+
   // Rate limits by policy name: general, login, register, upload, live, ws_connect
   std::map<std::string, RateRule> rate_limits = {
       {"general", {1000, 60}}, {"login", {10, 60}}, {"register", {10, 60}},

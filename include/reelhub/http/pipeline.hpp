@@ -16,6 +16,7 @@ class Registry;
 }
 namespace reelhub::auth {
 class TokenSigner;
+class SessionCache;
 }
 
 namespace reelhub::http {
@@ -30,6 +31,9 @@ struct Prepared {
   std::optional<Response> response;  // set when the request is answered without the handler
   Headers extra_headers;             // X-RateLimit-*, added to whatever the answer is
   std::string route_label;           // the route pattern, for metrics ("unmatched" otherwise)
+  /// The token's session was not in the session cache: invoke() asks the database before the
+  /// handler runs, so the request must go to a worker even on a non-blocking route.
+  bool session_unconfirmed = false;
 };
 
 /// How the body of a request is read: its size limit (checked against Content-Length before
@@ -52,13 +56,17 @@ class Pipeline {
   BodyPolicy body_policy(const Prepared& prepared) const;
   /// Authentication, role and rate limit of a routed request; a refusal sets the response.
   void admit(Request& req, Prepared& prepared) const;
-  /// Runs the handler; any exception becomes the JSON error response. Never throws.
-  Response invoke(const Route& route, Request& req) const;
+  /// Confirms an unconfirmed session (may read the database), then runs the handler; any
+  /// exception becomes the JSON error response. Never throws.
+  Response invoke(const Prepared& prepared, Request& req) const;
   /// Adds request id, CORS and rate-limit headers, records metrics and the access log line.
   void finish(const Request& req, const Prepared& prepared, Response& res,
               std::chrono::steady_clock::time_point started) const;
   /// route + admit + invoke + finish on the calling thread.
   Response handle(Request& req) const;
+  /// From now on a bearer token is accepted only while its session is live (logout, reuse
+  /// revocation and deactivation end it). Without this, tokens are checked statelessly.
+  void check_sessions_with(auth::SessionCache& sessions) { sessions_ = &sessions; }
 
  private:
   const Config& config_;
@@ -66,6 +74,7 @@ class Pipeline {
   RateLimiter& limiter_;
   const auth::TokenSigner& tokens_;
   metrics::Registry& metrics_;
+  auth::SessionCache* sessions_ = nullptr;
 };
 
 }  // namespace reelhub::http

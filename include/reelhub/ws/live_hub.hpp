@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "reelhub/core/config.hpp"
 #include "reelhub/ws/hub.hpp"
@@ -18,6 +19,9 @@
 #include "reelhub/ws/send_queue.hpp"
 #include "reelhub/ws/topics.hpp"
 
+namespace reelhub::auth {
+class SessionCache;
+}
 namespace reelhub::db {
 class Pool;
 }
@@ -38,6 +42,8 @@ class Connection : public Subscriber {
  public:
   /// Starts a close handshake with `code`; callable from any thread, idempotent.
   virtual void close(CloseCode code, const std::string& reason) = 0;
+  /// Closes the connection (4401) if it is authenticated for `session_id`; from any thread.
+  virtual void session_ended(const std::string& session_id) = 0;
 };
 
 class LiveHub final : public Hub {
@@ -74,6 +80,15 @@ class LiveHub final : public Hub {
   /// Closes every connection, and any attached later (SIGTERM drain: 1001).
   void close_all(CloseCode code, const std::string& reason);
 
+  /// Connections check their token's session here when they authenticate and about once per
+  /// cache TTL while open; end_session() forgets sessions in it. Set before start().
+  void check_sessions_with(auth::SessionCache& sessions) { sessions_ = &sessions; }
+  auth::SessionCache* sessions() const { return sessions_; }
+  /// A session was revoked (logout, refresh-token reuse, deactivated account): every instance
+  /// forgets it in its session cache and closes the connections authenticated for it (4401).
+  /// Thread-safe; never blocks on the database.
+  void end_session(const std::string& session_id);
+
   static std::string personal_topic(std::int64_t user_id) { return "user:" + std::to_string(user_id); }
   const Config& config() const { return config_; }
   QueueLimits queue_limits() const;
@@ -84,6 +99,9 @@ class LiveHub final : public Hub {
 
  private:
   void deliver_remote(Envelope&& e);
+  /// end_session() on this instance only.
+  void end_session_here(const std::string& session_id);
+  std::vector<std::shared_ptr<Connection>> open_connections() const;
 
   const Config& config_;
   db::Pool& db_;
@@ -102,6 +120,8 @@ class LiveHub final : public Hub {
   std::unordered_map<const Connection*, std::weak_ptr<Connection>> connections_;
   std::unordered_map<std::int64_t, int> local_users_;  // user -> open authenticated connections here
   std::optional<CloseCode> closing_all_;               // set by close_all(): later arrivals close too
+
+  auth::SessionCache* sessions_ = nullptr;
 
   std::unique_ptr<Fanout> fanout_;  // last: its thread calls into everything above
 };

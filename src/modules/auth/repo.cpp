@@ -33,6 +33,24 @@ WITH claimed AS (
 SELECT session_id::text, user_id FROM claimed
 )sql"};
 
+// A client that retries a refresh (its first answer was lost, or two tabs refreshed at once)
+// presents the token the first request just rotated out. Within the grace window, and while no
+// successor of it has been used yet (a used successor means the pair reached someone), it gets
+// another successor instead of revoking the session.
+const db::Statement kRetryRotation{"auth.retry_rotation", R"sql(
+WITH retried AS (
+  SELECT t.id, t.session_id, s.user_id
+  FROM refresh_tokens t JOIN auth_sessions s ON s.id = t.session_id
+  WHERE t.token_hash = $1 AND t.used_at > now() - $4::int * interval '1 second'
+    AND s.revoked_at IS NULL
+    AND NOT EXISTS (SELECT 1 FROM refresh_tokens n WHERE n.replaces = t.id AND n.used_at IS NOT NULL)
+), successor AS (
+  INSERT INTO refresh_tokens (token_hash, session_id, replaces, expires_at)
+  SELECT $2, session_id, id, now() + $3::int * interval '1 second' FROM retried
+)
+SELECT session_id::text, user_id FROM retried
+)sql"};
+
 // Why a token did not rotate. A revoked session wins over "used", so replaying a token of a
 // session that was already shut down is not reported as fresh reuse.
 const db::Statement kInspectToken{"auth.inspect_token", R"sql(
@@ -50,6 +68,7 @@ const db::Statement kRevokeSessionOfToken{"auth.revoke_session_of_token", R"sql(
 UPDATE auth_sessions s SET revoked_at = now()
 FROM refresh_tokens t
 WHERE t.token_hash = $1 AND s.id = t.session_id AND s.user_id = $2 AND s.revoked_at IS NULL
+RETURNING s.id::text
 )sql"};
 
 const db::Statement kSessionLive{"auth.session_live", R"sql(
@@ -79,11 +98,20 @@ std::string SessionRepo::create(std::int64_t user_id, const std::string& token_h
   });
 }
 
-Rotation SessionRepo::rotate(const std::string& token_hash, const std::string& next_hash, int ttl_seconds) {
+Rotation SessionRepo::rotate(const std::string& token_hash, const std::string& next_hash, int ttl_seconds,
+                             int grace_seconds) {
   return db_.transact([&](pqxx::work& tx) {
+    // A concurrent refresh of the same token waits here for the first one's row lock, then finds
+    // used_at set: it goes on to the retry check below and sees the first one's committed rows.
     const auto claimed = tx.exec_prepared(kRotateToken.name(), token_hash, next_hash, ttl_seconds);
     if (!claimed.empty()) {
       return Rotation{RotationOutcome::rotated, claimed[0][0].as<std::string>(), claimed[0][1].as<std::int64_t>()};
+    }
+    if (grace_seconds > 0) {
+      const auto retried = tx.exec_prepared(kRetryRotation.name(), token_hash, next_hash, ttl_seconds, grace_seconds);
+      if (!retried.empty()) {
+        return Rotation{RotationOutcome::retried, retried[0][0].as<std::string>(), retried[0][1].as<std::int64_t>()};
+      }
     }
     const auto found = tx.exec_prepared(kInspectToken.name(), token_hash);
     if (found.empty()) return Rotation{};
@@ -106,9 +134,11 @@ bool SessionRepo::revoke(const std::string& session_id, std::int64_t user_id) {
   });
 }
 
-bool SessionRepo::revoke_by_token(const std::string& token_hash, std::int64_t user_id) {
-  return db_.transact([&](pqxx::work& tx) {
-    return tx.exec_prepared(kRevokeSessionOfToken.name(), token_hash, user_id).affected_rows() > 0;
+std::optional<std::string> SessionRepo::revoke_by_token(const std::string& token_hash, std::int64_t user_id) {
+  return db_.transact([&](pqxx::work& tx) -> std::optional<std::string> {
+    const auto revoked = tx.exec_prepared(kRevokeSessionOfToken.name(), token_hash, user_id);
+    if (revoked.empty()) return std::nullopt;
+    return revoked[0][0].as<std::string>();
   });
 }
 

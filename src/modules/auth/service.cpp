@@ -23,8 +23,8 @@ const std::string& decoy_hash() {
 
 }  // namespace
 
-AuthService::AuthService(db::Pool& db, const TokenSigner& tokens, int refresh_ttl_seconds)
-    : accounts_(db), sessions_(db), tokens_(tokens), refresh_ttl_seconds_(refresh_ttl_seconds) {}
+AuthService::AuthService(db::Pool& db, const TokenSigner& tokens, SessionPolicy policy)
+    : accounts_(db), sessions_(db), tokens_(tokens), policy_(std::move(policy)) {}
 
 users::Account AuthService::register_user(const Registration& registration) {
   if (registration.role == auth::Role::admin) {
@@ -45,18 +45,20 @@ IssuedTokens AuthService::login(const std::string& login, const std::string& pas
   if (!account->is_active) throw ApiError(ErrorCode::forbidden, "Account disabled");
 
   auto refresh_token = random_token(kRefreshTokenBytes);
-  const auto session_id = sessions_.create(account->id, sha256_hex(refresh_token), refresh_ttl_seconds_);
+  const auto session_id = sessions_.create(account->id, sha256_hex(refresh_token), policy_.refresh_ttl_seconds);
   return issue(*account, session_id, std::move(refresh_token));
 }
 
 IssuedTokens AuthService::refresh(const std::string& refresh_token) {
   auto next_token = random_token(kRefreshTokenBytes);
-  const auto rotation = sessions_.rotate(sha256_hex(refresh_token), sha256_hex(next_token), refresh_ttl_seconds_);
+  const auto rotation = sessions_.rotate(sha256_hex(refresh_token), sha256_hex(next_token),
+                                         policy_.refresh_ttl_seconds, policy_.reuse_grace_seconds);
   switch (rotation.outcome) {
-    case RotationOutcome::rotated: break;
+    case RotationOutcome::rotated:
+    case RotationOutcome::retried: break;
     case RotationOutcome::reused:
       // The token was already exchanged, so two parties hold this session: end it for both.
-      sessions_.revoke(rotation.session_id, rotation.user_id);
+      end_session(rotation.session_id, rotation.user_id);
       spdlog::warn("refresh token reuse: session {} of user {} revoked", rotation.session_id, rotation.user_id);
       invalid_refresh_token();
     case RotationOutcome::unknown:
@@ -66,15 +68,19 @@ IssuedTokens AuthService::refresh(const std::string& refresh_token) {
 
   const auto account = accounts_.find_by_id(rotation.user_id);
   if (!account || !account->is_active) {
-    sessions_.revoke(rotation.session_id, rotation.user_id);
+    end_session(rotation.session_id, rotation.user_id);
     invalid_refresh_token();
   }
   return issue(*account, rotation.session_id, std::move(next_token));
 }
 
 void AuthService::logout(const auth::AuthUser& caller, const std::optional<std::string>& refresh_token) {
-  sessions_.revoke(caller.session_id, caller.id);
-  if (refresh_token) sessions_.revoke_by_token(sha256_hex(*refresh_token), caller.id);
+  end_session(caller.session_id, caller.id);
+  if (refresh_token) {
+    if (const auto other = sessions_.revoke_by_token(sha256_hex(*refresh_token), caller.id)) {
+      if (policy_.on_session_ended) policy_.on_session_ended(*other);
+    }
+  }
 }
 
 users::Account AuthService::validate(const auth::AuthUser& caller) {
@@ -82,6 +88,17 @@ users::Account AuthService::validate(const auth::AuthUser& caller) {
   auto account = accounts_.find_by_id(caller.id);
   if (!account || !account->is_active) session_ended();
   return std::move(*account);
+}
+
+bool AuthService::session_live(const auth::AuthUser& caller) {
+  return sessions_.is_live(caller.session_id, caller.id) && accounts_.is_active(caller.id);
+}
+
+void AuthService::end_session(const std::string& session_id, std::int64_t user_id) {
+  // Told even when this call found it revoked already: a concurrent revocation may still be on
+  // its way to the caches, and telling twice costs nothing.
+  sessions_.revoke(session_id, user_id);
+  if (policy_.on_session_ended && !session_id.empty()) policy_.on_session_ended(session_id);
 }
 
 IssuedTokens AuthService::issue(const users::Account& account, const std::string& session_id,

@@ -45,6 +45,10 @@ std::optional<Account> Accounts::find_by_id(std::int64_t id) {
   return to_account(db_.transact([&](pqxx::work& tx) { return repo::find_user(tx, id); }));
 }
 
+bool Accounts::is_active(std::int64_t id) {
+  return db_.transact([&](pqxx::work& tx) { return repo::user_state(tx, id) == UserState::active; });
+}
+
 std::vector<UserCard> Accounts::cards(const std::vector<std::int64_t>& ids) {
   const auto rows = db_.transact([&](pqxx::work& tx) { return repo::find_users(tx, ids); });
   std::vector<UserCard> out;

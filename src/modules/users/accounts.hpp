@@ -51,6 +51,8 @@ class Accounts {
   /// By e-mail (case-insensitive) or, failing that, by username.
   std::optional<Account> find_by_login(const std::string& email_or_username);
   std::optional<Account> find_by_id(std::int64_t id);
+  /// True when the account exists and is not deactivated (one indexed read: session checks).
+  bool is_active(std::int64_t id);
   /// The users among `ids` that exist (active or not), ordered by id.
   std::vector<UserCard> cards(const std::vector<std::int64_t>& ids);
   /// The usernames of `ids` (repeats allowed) by id; unknown ids are absent. One query.
