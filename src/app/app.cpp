@@ -104,11 +104,16 @@ int App::serve() {
 
   streams::StreamOptions live{.live = {.target_duration = std::chrono::milliseconds(c.live_segment_ms),
                                        .window = static_cast<std::size_t>(c.live_window_segments),
-                                       .stall_timeout = std::chrono::seconds(c.live_stall_seconds)},
+                                       .stall_timeout = std::chrono::seconds(c.live_stall_seconds),
+                                       .max_segment_bytes = c.live_max_segment_bytes,
+                                       .max_channel_bytes = c.live_max_channel_bytes,
+                                       .max_bitrate_kbps = c.live_max_bitrate_kbps},
                               .waiting_timeout = std::chrono::seconds(c.live_waiting_timeout_seconds),
                               .media_root = media_root_,
                               .public_host = c.public_host,
-                              .srt_port = c.srt_port};
+                              .srt_port = c.srt_port,
+                              .max_streams_per_user = c.live_max_streams_per_user,
+                              .max_streams = static_cast<std::size_t>(c.live_max_streams)};
   media::LiveChannels channels;
   // A stopped stream with media becomes a recording (enqueue is idempotent and durable).
   streams::StreamService streams(db_, hub_, metrics_, channels, live, [&recordings](const streams::EndedStream& s) {

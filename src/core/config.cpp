@@ -89,6 +89,16 @@ const std::vector<Key>& keys() {
       key("live_stall_seconds", &Config::live_stall_seconds, "a publisher silent this long is dropped (stream waits)"),
       key("live_waiting_timeout_seconds", &Config::live_waiting_timeout_seconds,
           "a started stream without a publisher this long is stopped"),
+      // Live limits (hardening, issue 9 item 5)
+      key("live_max_segment_bytes", &Config::live_max_segment_bytes,
+          "largest live segment in bytes; a keyframe cuts one at half of it, a publisher that would pass it is dropped"),
+      key("live_max_channel_bytes", &Config::live_max_channel_bytes,
+          "live segment bytes one stream keeps in memory; older segments are served from their files"),
+      key("live_max_bitrate_kbps", &Config::live_max_bitrate_kbps,
+          "a publisher sending more (MPEG-TS, averaged over 4 s) is dropped"),
+      key("live_max_streams_per_user", &Config::live_max_streams_per_user,
+          "started (waiting or live) streams one owner may have at once"),
+      key("live_max_streams", &Config::live_max_streams, "started (waiting or live) streams this server runs at once"),
       key("ws_heartbeat_seconds", &Config::ws_heartbeat_seconds,
           "WebSocket: presence heartbeat; an instance silent for 3 is taken as gone"),
       key("recording_workers", &Config::recording_workers,
@@ -250,6 +260,11 @@ void validate(const Config& c) {
   if (c.live_window_segments < 2 || c.live_window_segments > 100) fail("live_window_segments must be 2..100");
   if (c.live_stall_seconds < 1) fail("live_stall_seconds must be positive");
   if (c.live_waiting_timeout_seconds < 1) fail("live_waiting_timeout_seconds must be positive");
+  // Live limits (hardening, issue 9 item 5)
+  if (c.live_max_segment_bytes < (std::size_t{1} << 20)) fail("live_max_segment_bytes must be at least 1048576");
+  if (c.live_max_bitrate_kbps < 100) fail("live_max_bitrate_kbps must be at least 100");
+  if (c.live_max_streams_per_user < 1) fail("live_max_streams_per_user must be positive");
+  if (c.live_max_streams < 1) fail("live_max_streams must be positive");
   if (c.upload_max_bytes < 1024) fail("upload_max_bytes must be at least 1024");
   if (c.transcode_workers < 0 || c.transcode_workers > 64) fail("transcode_workers must be 0..64");
   if (c.transcode_threads < 1 || c.transcode_threads > 64) fail("transcode_threads must be 1..64");

@@ -19,7 +19,7 @@ LiveChannel::LiveChannel(std::string stream_id, std::string passphrase, std::fil
       dir_(std::move(dir)),
       options_(options),
       playlist_(options.target_duration, options.window, options.window + kExtraSegmentsInMemory,
-                next_segment_number(dir_)) {
+                options.max_channel_bytes, next_segment_number(dir_)) {
   // Segments already on disk come from an earlier publisher (before a server restart): whatever
   // is appended next does not continue their timeline.
   if (playlist_.next_sequence() > 0) playlist_.mark_discontinuity();
@@ -119,10 +119,12 @@ std::optional<WallClock::time_point> LiveChannel::publisher_since() const {
   return publisher_since_;
 }
 
-void LiveChannels::open(std::shared_ptr<LiveChannel> channel) {
+bool LiveChannels::open(std::shared_ptr<LiveChannel> channel, std::size_t capacity) {
   std::unique_lock lock(mutex_);
+  if (!open_.contains(channel->stream_id()) && open_.size() >= capacity) return false;
   created_.erase(channel->stream_id());
   open_[channel->stream_id()] = std::move(channel);
+  return true;
 }
 
 std::shared_ptr<LiveChannel> LiveChannels::close(const std::string& stream_id) {

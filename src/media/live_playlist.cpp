@@ -39,8 +39,12 @@ std::string render_playlist(const PlaylistView& view) {
 }
 
 LivePlaylist::LivePlaylist(std::chrono::milliseconds target_duration, std::size_t window, std::size_t keep,
-                           std::uint64_t first_sequence)
-    : target_(target_duration), window_(window), keep_(std::max(keep, window)), next_sequence_(first_sequence) {}
+                           std::size_t max_bytes, std::uint64_t first_sequence)
+    : target_(target_duration),
+      window_(window),
+      keep_(std::max(keep, window)),
+      max_bytes_(max_bytes),
+      next_sequence_(first_sequence) {}
 
 std::uint64_t LivePlaylist::next_sequence() const {
   std::lock_guard lock(mutex_);
@@ -58,8 +62,17 @@ void LivePlaylist::append(LiveSegment segment) {
   pending_discontinuity_ = false;
   next_sequence_ = segment.sequence + 1;
   longest_ = std::max(longest_, segment.duration_seconds);
+  if (segment.data) bytes_in_memory_ += segment.data->size();
   kept_.push_back(std::move(segment));
-  while (kept_.size() > keep_) kept_.pop_front();
+  const auto release = [&](LiveSegment& s) {
+    if (s.data) bytes_in_memory_ -= s.data->size();
+    s.data.reset();
+  };
+  while (kept_.size() > keep_) {
+    release(kept_.front());
+    kept_.pop_front();
+  }
+  for (auto it = kept_.begin(); bytes_in_memory_ > max_bytes_ && it != kept_.end(); ++it) release(*it);
   // A discontinuity leaving the listed window is counted, so players keep their timelines aligned.
   if (kept_.size() > window_ && kept_[kept_.size() - window_ - 1].discontinuity) ++discontinuity_sequence_;
   ++version_;
@@ -98,6 +111,11 @@ std::shared_ptr<const std::string> LivePlaylist::segment(std::uint64_t sequence)
 std::size_t LivePlaylist::segments_listed() const {
   std::lock_guard lock(mutex_);
   return std::min(kept_.size(), window_);
+}
+
+std::size_t LivePlaylist::bytes_in_memory() const {
+  std::lock_guard lock(mutex_);
+  return bytes_in_memory_;
 }
 
 std::uint64_t LivePlaylist::version() const {

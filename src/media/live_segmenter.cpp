@@ -20,14 +20,22 @@ std::runtime_error av_failure(const char* what, int err) {
   return std::runtime_error(message);
 }
 
+/// An upper bound of what writing a packet of `payload` bytes adds to the open segment: 184
+/// payload bytes per 188-byte TS packet, plus this slack for the PES header, the last packet's
+/// stuffing, the PAT/PMT a segment starts with, and audio the muxer still gathers into one PES
+/// (pes_payload_size, 2930 bytes): with it, no segment ever passes the byte limit.
+constexpr std::size_t kFramingSlack = 24 * 188;
+std::size_t ts_bytes_bound(std::size_t payload) { return payload + payload / 46 + kFramingSlack; }
+
 std::int64_t timestamp_of(const AVPacket& p) { return p.pts != AV_NOPTS_VALUE ? p.pts : p.dts; }
 
 }  // namespace
 
 LiveSegmenter::LiveSegmenter(const AVFormatContext& input, int video_index, int audio_index,
-                             std::chrono::milliseconds target_duration, WallClock::time_point first_data,
-                             SegmentReady on_segment)
+                             std::chrono::milliseconds target_duration, std::size_t max_segment_bytes,
+                             WallClock::time_point first_data, SegmentReady on_segment)
     : target_(target_duration),
+      max_bytes_(max_segment_bytes),
       on_segment_(std::move(on_segment)),
       input_video_(video_index),
       input_audio_(audio_index),
@@ -61,6 +69,7 @@ LiveSegmenter::LiveSegmenter(const AVFormatContext& input, int video_index, int 
   // Whatever the header wrote is dropped: every segment, the first included, re-emits PAT/PMT.
   avio_flush(io_.get());
   open_.clear();
+  open_offset_ = avio_tell(io_.get());
   av_opt_set(muxer_->priv_data, "mpegts_flags", "+resend_headers", 0);
 }
 
@@ -69,6 +78,10 @@ LiveSegmenter::~LiveSegmenter() = default;
 int LiveSegmenter::on_write(void* opaque, std::uint8_t* buf, int size) {
   static_cast<LiveSegmenter*>(opaque)->open_.append(reinterpret_cast<const char*>(buf), static_cast<std::size_t>(size));
   return size;
+}
+
+std::size_t LiveSegmenter::open_bytes() const {
+  return static_cast<std::size_t>(avio_tell(io_.get()) - open_offset_);
 }
 
 double LiveSegmenter::seconds(std::int64_t pts_delta) const {
@@ -93,7 +106,8 @@ void LiveSegmenter::write(AVPacket& packet, WallClock::time_point arrival) {
       started_ = true;
       segment_start_ = ts;
       segment_arrival_ = program_date(ts, arrival);
-    } else if (key && seconds(ts - segment_start_) >= std::chrono::duration<double>(target_).count()) {
+    } else if (key && (seconds(ts - segment_start_) >= std::chrono::duration<double>(target_).count() ||
+                       open_bytes() >= max_bytes_ / 2)) {
       cut(ts);
       segment_start_ = ts;
       segment_arrival_ = program_date(ts, arrival);
@@ -104,6 +118,13 @@ void LiveSegmenter::write(AVPacket& packet, WallClock::time_point arrival) {
     last_clock_end_ = ts + packet.duration;
   } else if (!started_) {
     return;  // audio before the first video keyframe would start the segment without a picture
+  }
+
+  // Checked before the packet changes anything, so the open segment stays whole for finish().
+  if (open_bytes() + ts_bytes_bound(static_cast<std::size_t>(packet.size)) > max_bytes_) {
+    throw SegmentLimitExceeded("segment limit: " + std::to_string(open_bytes()) + " bytes since the last cut, " +
+                               "the limit is " + std::to_string(max_bytes_) +
+                               " (keyframes too far apart, or timestamps not advancing)");
   }
 
   AVStream* out = muxer_->streams[output_index_[static_cast<std::size_t>(in)]];
@@ -122,6 +143,7 @@ void LiveSegmenter::cut(std::int64_t end_pts) {
   // Push out PES packets the muxer still holds, then everything buffered in the AVIOContext.
   av_write_frame(muxer_.get(), nullptr);
   avio_flush(io_.get());
+  open_offset_ = avio_tell(io_.get());
   CutSegment segment{seconds(end_pts - segment_start_), segment_arrival_, std::move(open_)};
   open_.clear();
   // One-shot flag: the next packet is preceded by PAT/PMT, so each segment decodes on its own.

@@ -14,6 +14,7 @@
 
 #include "reelhub/core/logging.hpp"
 #include "reelhub/core/validation.hpp"
+#include "reelhub/media/bitrate_window.hpp"
 #include "reelhub/media/ffmpeg.hpp"
 #include "reelhub/media/stream_id.hpp"
 
@@ -34,6 +35,10 @@ constexpr const char* kProbeSize = "2000000";
 constexpr const char* kAnalyzeMicros = "2000000";
 constexpr auto kAnalyzeTime = std::chrono::seconds(2);
 constexpr std::size_t kSrtMessageMax = 1500;
+/// The bitrate limit compares the average over this window, in 250 ms steps: long enough that a
+/// keyframe or a burst after a network hiccup passes, short enough to drop an abuser in seconds.
+constexpr auto kBitrateWindow = std::chrono::seconds(4);
+constexpr std::size_t kBitrateBins = 16;
 
 /// srt_startup()/srt_cleanup() are reference-counted by libsrt; one pair per server.
 struct SrtLibrary {
@@ -144,6 +149,8 @@ class SrtIngestServer::Session {
   static int read_packet(void* opaque, std::uint8_t* buf, int size);
   int read_some(std::uint8_t* buf, int size);
   void sample_stats();
+  /// Ends the session (reason logged and reported) when its last message took it over a limit.
+  void drop_for_limit(const char* limit, std::string reason);
 
   SrtIngestServer& server_;
   SrtSocket socket_;
@@ -152,10 +159,12 @@ class SrtIngestServer::Session {
   std::atomic<bool> stop_{false};
   std::atomic<bool> done_{false};
   std::string reason_;  // why reading ended, set by read_some
+  bool dropped_ = false;  // a limit ended the session (drop_for_limit)
   char staged_[kSrtMessageMax];
   std::size_t staged_len_ = 0, staged_pos_ = 0;
   Clock::time_point last_stats_ = Clock::now();
   WallClock::time_point first_data_{};
+  BitrateWindow received_{kBitrateWindow, kBitrateBins, Clock::now()};
   // Bytes that never become audio or video (garbage, an unsupported container) would keep the
   // demuxer reading forever: past this, the session is dropped. Moved on by every packet.
   Clock::time_point media_deadline_;
@@ -221,7 +230,8 @@ void SrtIngestServer::Session::ingest() {
   }
 
   WallClock::time_point arrival;
-  LiveSegmenter segmenter(*input, video, audio, server_.options_.target_duration, first_data_,
+  LiveSegmenter segmenter(*input, video, audio, server_.options_.target_duration, server_.options_.max_segment_bytes,
+                          first_data_,
                           [&](CutSegment segment) { channel_->add_segment(std::move(segment), arrival); });
   PacketPtr packet = make_packet();
   for (;;) {
@@ -232,7 +242,16 @@ void SrtIngestServer::Session::ingest() {
     }
     arrival = WallClock::now();
     media_deadline_ = Clock::now() + server_.options_.stall_timeout;
-    segmenter.write(*packet, arrival);
+    // A packet the segmenter refuses ends the session, but what it cut and holds stays published.
+    try {
+      segmenter.write(*packet, arrival);
+    } catch (const SegmentLimitExceeded& e) {
+      drop_for_limit("segment_bytes", e.what());
+      break;
+    } catch (const std::runtime_error& e) {
+      reason_ = e.what();
+      break;
+    }
     av_packet_unref(packet.get());
     sample_stats();
   }
@@ -249,6 +268,7 @@ int SrtIngestServer::Session::read_some(std::uint8_t* buf, int size) {
   // smaller buffer, while AVIO may ask for less: stage each message and hand it out piecewise.
   Clock::time_point silent_since = Clock::now();
   while (staged_pos_ == staged_len_) {
+    if (dropped_) return AVERROR_EXIT;  // once is enough: the demuxer may ask again while draining
     if (stop_ || server_.stopping_) {
       reason_ = "server shutting down";
       return AVERROR_EXIT;
@@ -264,6 +284,13 @@ int SrtIngestServer::Session::read_some(std::uint8_t* buf, int size) {
     }
     const int n = srt_recvmsg(socket_.get(), staged_, sizeof staged_);
     if (n > 0) {
+      const double kbps = received_.add(static_cast<std::size_t>(n), Clock::now());
+      if (kbps > server_.options_.max_bitrate_kbps) {
+        drop_for_limit("bitrate", "bitrate limit: " + std::to_string(static_cast<long long>(kbps)) +
+                                      " kbit/s over the last " + std::to_string(kBitrateWindow.count()) +
+                                      " s, the limit is " + std::to_string(server_.options_.max_bitrate_kbps));
+        return AVERROR_EXIT;
+      }
       staged_len_ = static_cast<std::size_t>(n);
       staged_pos_ = 0;
       if (first_data_ == WallClock::time_point{}) first_data_ = WallClock::now();
@@ -284,6 +311,12 @@ int SrtIngestServer::Session::read_some(std::uint8_t* buf, int size) {
   std::memcpy(buf, staged_ + staged_pos_, n);
   staged_pos_ += n;
   return static_cast<int>(n);
+}
+
+void SrtIngestServer::Session::drop_for_limit(const char* limit, std::string reason) {
+  reason_ = std::move(reason);
+  dropped_ = true;
+  server_.metrics_.inc("reelhub_live_limit_drops_total", {{"limit", limit}});
 }
 
 void SrtIngestServer::Session::sample_stats() {
@@ -310,6 +343,8 @@ SrtIngestServer::SrtIngestServer(LiveChannels& channels, IngestObserver& observe
   srt_setloglevel(LOG_WARNING);
   metrics_.describe("reelhub_srt_refusals_total", "counter", "SRT publishers refused at the handshake, by reason");
   metrics_.describe("reelhub_srt_sessions_total", "counter", "SRT publisher sessions accepted");
+  metrics_.describe("reelhub_live_limit_drops_total", "counter",
+                    "SRT publishers dropped for a limit (bitrate, segment_bytes), by limit");
 }
 
 SrtIngestServer::~SrtIngestServer() { stop(); }

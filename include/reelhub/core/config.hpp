@@ -74,6 +74,14 @@ struct Config {
   int live_window_segments = 6;            // segments listed in the live playlist
   int live_stall_seconds = 5;              // no data from a publisher this long: it is gone
   int live_waiting_timeout_seconds = 600;  // started but no publisher this long: stopped
+  // Live limits (hardening, issue 9 item 5): what one publisher, one user and this server may
+  // cost. Segment and channel bytes fit a live_max_bitrate_kbps publisher whose keyframes are up
+  // to 10 segment durations apart (25 Mbit/s x 20 s = 62.5 MB).
+  std::size_t live_max_segment_bytes = std::size_t{64} << 20;  // open segment; past it: dropped
+  std::size_t live_max_channel_bytes = std::size_t{64} << 20;  // finished segments in memory per stream
+  int live_max_bitrate_kbps = 25000;     // MPEG-TS received, 4 s average; above it: dropped
+  int live_max_streams_per_user = 2;     // started streams per owner; start answers 409 past it
+  int live_max_streams = 50;             // started streams on this server; start answers 503 past it
   // Recordings (VOD of stopped live streams)
   int recording_workers = 1;        // threads remuxing recordings, at lower CPU priority than live
   int live_retention_seconds = 0;   // live segments kept after their recording is ready; 0 = none

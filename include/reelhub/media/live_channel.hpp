@@ -27,6 +27,11 @@ struct LiveOptions {
   std::chrono::milliseconds target_duration{2000};
   std::size_t window = 6;
   std::chrono::seconds stall_timeout{5};  // no data for this long: the publisher is gone
+  // What one publisher may cost (docs/architecture.md, "Live limits"); defaults fit a
+  // max_bitrate_kbps publisher with keyframes up to 10 target durations apart.
+  std::size_t max_segment_bytes = std::size_t{64} << 20;  // the open segment (LiveSegmenter)
+  std::size_t max_channel_bytes = std::size_t{64} << 20;  // finished segments held in memory
+  int max_bitrate_kbps = 25000;  // MPEG-TS received, averaged over kBitrateWindow
 };
 
 /// What an operator looks at when a streamer says "it stutters": the publisher's SRT link
@@ -108,7 +113,9 @@ enum class Refusal { malformed_stream_id, not_publish_mode, unknown_stream, not_
 /// exist but were not started (so "not started" and "unknown" can be told apart without I/O).
 class LiveChannels {
  public:
-  void open(std::shared_ptr<LiveChannel> channel);
+  /// Opens (or replaces) the channel unless `capacity` other channels are open: the check and
+  /// the insert are one step, so concurrent starts cannot overshoot a server's limit.
+  bool open(std::shared_ptr<LiveChannel> channel, std::size_t capacity);
   /// Removes and closes the channel; returns it so the caller can wait for its session to end.
   std::shared_ptr<LiveChannel> close(const std::string& stream_id);
   std::shared_ptr<LiveChannel> find(const std::string& stream_id) const;

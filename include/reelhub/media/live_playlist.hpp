@@ -26,7 +26,7 @@ struct LiveSegment {
   double duration_seconds = 0;
   WallClock::time_point program_date_time;  // when its first frame arrived over SRT
   bool discontinuity = false;               // first segment after a publisher reconnected
-  std::shared_ptr<const std::string> data;
+  std::shared_ptr<const std::string> data;  // null once released from memory (on disk only)
 };
 
 /// What a playlist is rendered from (pure, so rendering is unit-tested without a stream).
@@ -50,8 +50,11 @@ std::filesystem::path live_dir(const std::filesystem::path& media_root, std::str
 class LivePlaylist {
  public:
   /// `window`: segments listed; `keep`: segments kept in memory (>= window, for late players).
+  /// `max_bytes`: what the kept segments' data may hold; past it the oldest release their bytes
+  /// (they stay listed and are served from their files), so a channel's memory is bounded
+  /// however large its segments are.
   LivePlaylist(std::chrono::milliseconds target_duration, std::size_t window, std::size_t keep,
-               std::uint64_t first_sequence);
+               std::size_t max_bytes, std::uint64_t first_sequence);
 
   /// Next segment number: continues across publisher reconnects (and server restarts, where the
   /// caller passes the number after the last one on disk).
@@ -66,6 +69,8 @@ class LivePlaylist {
   /// A segment still held in memory, else null (the caller falls back to the file on disk).
   std::shared_ptr<const std::string> segment(std::uint64_t sequence) const;
   std::size_t segments_listed() const;
+  /// Bytes of segment data held in memory (at most `max_bytes`).
+  std::size_t bytes_in_memory() const;
   /// Incremented on every change; what LL-HLS blocking reloads would wait on.
   std::uint64_t version() const;
   std::chrono::milliseconds target_duration() const { return target_; }
@@ -74,9 +79,11 @@ class LivePlaylist {
   const std::chrono::milliseconds target_;
   const std::size_t window_;
   const std::size_t keep_;
+  const std::size_t max_bytes_;
   mutable std::mutex mutex_;
   std::deque<LiveSegment> kept_;  // oldest first; the last `window_` are listed
   std::uint64_t next_sequence_;
+  std::size_t bytes_in_memory_ = 0;  // sum of the kept segments' data sizes
   std::uint64_t discontinuity_sequence_ = 0;
   bool pending_discontinuity_ = false;
   bool ended_ = false;

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -21,23 +22,34 @@ struct CutSegment {
   std::string data;
 };
 
+/// A packet would take the open segment past its byte limit: the publisher's fault, not a defect
+/// of the stream's data (counted apart in metrics).
+struct SegmentLimitExceeded : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 class LiveSegmenter {
  public:
   using SegmentReady = std::function<void(CutSegment)>;
 
   /// `input`: the demuxer whose streams `video_index` (or -1) and `audio_index` (or -1) are copied.
+  /// `max_segment_bytes`: the open segment is memory until it is cut, and timestamps that crawl
+  /// (or a GOP that never ends) would keep it open for ever: once it holds half of this, the next
+  /// keyframe cuts it whatever its duration, and a packet that would take it past this is refused.
   /// `first_data`: when the publisher's first bytes arrived; program dates count media time from
   /// it, because probing the stream holds the first seconds back before they reach write().
   LiveSegmenter(const AVFormatContext& input, int video_index, int audio_index,
-                std::chrono::milliseconds target_duration, WallClock::time_point first_data,
-                SegmentReady on_segment);
+                std::chrono::milliseconds target_duration, std::size_t max_segment_bytes,
+                WallClock::time_point first_data, SegmentReady on_segment);
   ~LiveSegmenter();
   LiveSegmenter(const LiveSegmenter&) = delete;
   LiveSegmenter& operator=(const LiveSegmenter&) = delete;
 
   /// Takes a demuxed packet (input stream index) that arrived at `arrival`. Packets of other
   /// streams are ignored. Throws std::runtime_error when the publisher's stream cannot be cut
-  /// (no keyframe for far too long, muxer errors).
+  /// (no keyframe for far too long in media time or in bytes, muxer errors); the packet is then
+  /// not written, so finish() still emits what the open segment holds. SegmentLimitExceeded for
+  /// the byte limit.
   void write(AVPacket& packet, WallClock::time_point arrival);
   /// Emits the open segment, if any (publisher gone or stream stopped).
   void finish();
@@ -46,8 +58,11 @@ class LiveSegmenter {
   static int on_write(void* opaque, std::uint8_t* buf, int size);
   void cut(std::int64_t end_pts);
   double seconds(std::int64_t pts_delta) const;
+  /// Bytes of the open segment, including what the AVIOContext still buffers.
+  std::size_t open_bytes() const;
 
   std::chrono::milliseconds target_;
+  std::size_t max_bytes_;
   SegmentReady on_segment_;
   int input_video_, input_audio_;
   int clock_input_;  // the stream whose timestamps measure segment length (video when present)
@@ -57,6 +72,7 @@ class LiveSegmenter {
   std::vector<int> output_index_;  // input index -> output index, -1 when not copied
   std::vector<AVRational> input_time_base_;
   std::string open_;               // bytes of the segment being written
+  std::int64_t open_offset_ = 0;   // muxer output position where the open segment began
   bool started_ = false;           // the first keyframe was seen
   std::int64_t segment_start_ = 0;  // clock pts of the open segment's first frame
   std::int64_t last_clock_end_ = 0;  // clock pts + duration of the latest clock packet

@@ -32,6 +32,13 @@ const db::Statement kCount{
     "streams.count",
     "SELECT count(*) FROM streams WHERE ($1::bigint IS NULL OR user_id = $1) AND ($2::text IS NULL OR status = $2)"};
 
+// hashtextextended(text, seed): one advisory lock key per user, from a name no other lock uses.
+const db::Statement kLockOwnerStarts{"streams.lock_owner_starts",
+                                     "SELECT pg_advisory_xact_lock(hashtextextended('reelhub.streams.start', $1))"};
+
+const db::Statement kCountStarted{
+    "streams.count_started", "SELECT count(*) FROM streams WHERE user_id = $1 AND status IN ('waiting', 'active')"};
+
 const db::Statement kDelete{"streams.delete", "DELETE FROM streams WHERE id = $1::uuid"};
 
 const db::Statement kWithStatus{
@@ -112,6 +119,11 @@ ListPage list(pqxx::work& tx, const ListFilter& f) {
   page.total = r.empty() ? tx.exec_prepared1(kCount.name(), f.user_id, status_param(f.status))[0].as<std::int64_t>()
                          : r[0][14].as<std::int64_t>();
   return page;
+}
+
+std::int64_t count_started_locked(pqxx::work& tx, std::int64_t user_id) {
+  tx.exec_prepared(kLockOwnerStarts.name(), user_id);
+  return tx.exec_prepared1(kCountStarted.name(), user_id)[0].as<std::int64_t>();
 }
 
 bool remove(pqxx::work& tx, const std::string& id) { return tx.exec_prepared(kDelete.name(), id).affected_rows() > 0; }

@@ -36,6 +36,11 @@ struct ListPage {
 };
 ListPage list(pqxx::work& tx, const ListFilter& filter);
 
+/// The started (waiting or active) streams of `user_id`, counted under a lock per user held until
+/// the transaction ends: concurrent starts by one user queue here, so they cannot all fit under
+/// a limit that only one of them may take.
+std::int64_t count_started_locked(pqxx::work& tx, std::int64_t user_id);
+
 bool remove(pqxx::work& tx, const std::string& id);
 
 /// Streams in any of `statuses` (start-up: reopen started streams, remember created ones).

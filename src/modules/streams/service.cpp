@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <limits>
 
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/random.hpp"
@@ -17,6 +18,8 @@ using Clock = std::chrono::steady_clock;
 
 /// How long stop waits for the publisher's session to write its last segment.
 constexpr auto kSessionDrain = std::chrono::seconds(5);
+/// Retry-After of a start refused because the server is full: live streams last minutes at least.
+constexpr int kServerFullRetrySeconds = 60;
 
 [[noreturn]] void stream_not_found() { throw ApiError(ErrorCode::not_found, "Stream not found"); }
 
@@ -81,15 +84,33 @@ StreamRow StreamService::owned(pqxx::work& tx, const auth::AuthUser& caller, con
 }
 
 StreamView StreamService::start(const auth::AuthUser& caller, const std::string& id) {
+  bool started_here = false;
   StreamRow row = db_.transact([&](pqxx::work& tx) {
     StreamRow current = owned(tx, caller, id);
     if (current.status == StreamStatus::stopped)
       throw ApiError(ErrorCode::conflict, "Stream has ended; create a new stream to go live again");
     if (current.status != StreamStatus::created) return current;
+    const std::int64_t running = repo::count_started_locked(tx, current.user_id);
+    if (running >= options_.max_streams_per_user) {
+      spdlog::info("live {}: start refused: owner {} runs {} started stream(s), the limit", current.id,
+                   current.user_id, running);
+      throw ApiError(ErrorCode::conflict, "The stream's owner already runs " + std::to_string(running) +
+                                              " started stream(s), the most allowed at once; stop one to start another");
+    }
+    started_here = true;
     return *repo::transition(tx, current.id, {StreamStatus::created}, StreamStatus::waiting, std::nullopt);
   });
   if (!channels_.find(row.id)) {
-    open_channel(row);
+    if (!open_channel(row, options_.max_streams)) {
+      // Full: a stream this call started goes back to created, as if start had not been called.
+      if (started_here)
+        db_.transact([&](pqxx::work& tx) {
+          repo::transition(tx, row.id, {StreamStatus::waiting}, StreamStatus::created, std::nullopt);
+        });
+      spdlog::warn("live {}: start refused: this server runs {} live streams, its limit", row.id, options_.max_streams);
+      throw ApiError(ErrorCode::unavailable, "This server runs as many live streams as it may; try again later")
+          .with_retry_after(kServerFullRetrySeconds);
+    }
     publish_status(row);
   }
   return view_of(std::move(row), &caller);
@@ -197,7 +218,7 @@ void StreamService::resume() {
     return rows;
   });
   for (const StreamRow& row : started) {
-    open_channel(row);
+    open_channel(row, std::numeric_limits<std::size_t>::max());  // admitted before the restart
     publish_status(row);
   }
   const auto orphans = db_.transact([](pqxx::work& tx) { return repo::recordings_not_requested(tx); });
@@ -228,11 +249,14 @@ void StreamService::publisher_disconnected(const std::string& stream_id, const s
   });
 }
 
-void StreamService::open_channel(const StreamRow& row) {
-  channels_.open(std::make_shared<media::LiveChannel>(row.id, row.passphrase, media::live_dir(options_.media_root, row.id),
-                                                      options_.live));
+bool StreamService::open_channel(const StreamRow& row, std::size_t capacity) {
+  if (!channels_.open(std::make_shared<media::LiveChannel>(row.id, row.passphrase,
+                                                           media::live_dir(options_.media_root, row.id), options_.live),
+                      capacity))
+    return false;
   const std::string id = row.id;
   post([this, id] { waiting_since_[id] = Clock::now(); });
+  return true;
 }
 
 void StreamService::finish(const StreamRow& row) {

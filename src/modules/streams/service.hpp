@@ -34,6 +34,9 @@ struct StreamOptions {
   std::filesystem::path media_root;           // segments go to <media_root>/live/<id>/
   std::string public_host = "localhost";      // the host in srt_url
   std::uint16_t srt_port = 9000;              // the port in srt_url
+  // Started (waiting or active) streams: per owner across the database, per server in memory.
+  int max_streams_per_user = 2;
+  std::size_t max_streams = 50;
 };
 
 /// A stream that ended with media on disk: the recordings module turns it into a VOD.
@@ -68,7 +71,9 @@ class StreamService : public media::IngestObserver {
   /// Streamers and admins (the route checks the role; the service checks it again).
   StreamRow create(const auth::AuthUser& caller, const NewStream& stream);
   /// Owner or admin: created → waiting and the channel opens for the publisher. Starting a
-  /// started stream returns the same answer; a stopped stream cannot start again (409).
+  /// started stream returns the same answer; a stopped stream cannot start again (409). 409 when
+  /// the owner already runs max_streams_per_user started streams, 503 when this server runs
+  /// max_streams (a publisher needs an open channel, so these also bound SRT sessions).
   StreamView start(const auth::AuthUser& caller, const std::string& id);
   /// Owner or admin: ends the publisher, hands the segments to the recordings module. Stopping
   /// a stopped stream returns it unchanged; a stream never started cannot stop (409).
@@ -103,7 +108,8 @@ class StreamService : public media::IngestObserver {
   StreamRow owned(pqxx::work& tx, const auth::AuthUser& caller, const std::string& id);
   StreamView view_of(StreamRow row, const auth::AuthUser* caller);
   std::vector<StreamView> views_of(std::vector<StreamRow> rows);
-  void open_channel(const StreamRow& row);
+  /// False (nothing opened) when `capacity` channels are open already.
+  bool open_channel(const StreamRow& row, std::size_t capacity);
   /// Closes the channel, waits for its session to write its last segment, requests the recording.
   void finish(const StreamRow& stopped);
   void publish_status(const StreamRow& row);
