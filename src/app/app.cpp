@@ -124,7 +124,7 @@ int App::serve() {
   media::SrtIngestServer ingest(channels, streams, metrics_, live.live);
 
   videos::TranscodeWorkers transcoder(c, db_, hub_, metrics_, media_root_);
-  videos::VideoService videos(db_, media_root_, [&transcoder] { transcoder.wake(); });
+  videos::VideoService videos(db_, media_root_, videos::upload_limits(c), [&transcoder] { transcoder.wake(); });
   videos::register_routes(ctx, videos);
 
   const std::chrono::seconds min_age(c.janitor_min_age_seconds);

@@ -113,6 +113,11 @@ const std::vector<Key>& keys() {
           "a transcode job not renewed for this long (its process died) is taken over"),
       key("transcode_segment_seconds", &Config::transcode_segment_seconds, "HLS segment length of videos (2..6)"),
       key("transcode_preset", &Config::transcode_preset, "libx264 preset of video transcodes"),
+      // Upload quotas
+      key("upload_quota_bytes", &Config::upload_quota_bytes,
+          "bytes of videos one user may store (sources while processing, then renditions); 413 above"),
+      key("upload_max_duration_seconds", &Config::upload_max_duration_seconds, "longest video upload; 422 above"),
+      key("upload_max_pixels", &Config::upload_max_pixels, "largest width x height of a video upload; 422 above"),
       key("janitor_interval_seconds", &Config::janitor_interval_seconds,
           "how often leftovers of crashes are swept (upload bodies, half-written files, orphaned video "
           "directories, ended sessions)"),
@@ -272,6 +277,10 @@ void validate(const Config& c) {
   if (c.transcode_lease_seconds < 2) fail("transcode_lease_seconds must be at least 2");
   if (c.transcode_segment_seconds < 2 || c.transcode_segment_seconds > 6) fail("transcode_segment_seconds must be 2..6");
   if (c.transcode_preset.empty()) fail("transcode_preset must not be empty");
+  // Upload quotas
+  if (c.upload_quota_bytes < 1) fail("upload_quota_bytes must be at least 1");
+  if (c.upload_max_duration_seconds < 1) fail("upload_max_duration_seconds must be at least 1");
+  if (c.upload_max_pixels < 1) fail("upload_max_pixels must be at least 1");
   if (c.janitor_interval_seconds < 1) fail("janitor_interval_seconds must be positive");
   if (c.janitor_min_age_seconds < 60) fail("janitor_min_age_seconds must be at least 60");
   if (c.session_retention_seconds < 0) fail("session_retention_seconds must not be negative");

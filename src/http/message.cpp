@@ -53,6 +53,7 @@ Response error_response(const ApiError& e) {
   nlohmann::json body = {{"error", error_title(e.code())}, {"message", e.what()}, {"code", http_status(e.code())}};
   if (!e.details().empty()) body["details"] = e.details();
   if (e.retry_after() > 0) body["retry_after"] = e.retry_after();
+  if (!e.reason().empty()) body["reason"] = e.reason();
   Response r = Response::json(http_status(e.code()), body);
   if (e.retry_after() > 0) r.headers["Retry-After"] = std::to_string(e.retry_after());
   return r;

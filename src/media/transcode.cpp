@@ -44,14 +44,17 @@ constexpr int kPreviewKbps = 400;
 // A source is truncated when its decodable pictures end this far before its declared duration.
 constexpr double kTruncatedShare = 0.9;
 constexpr double kTruncatedSlackSeconds = 1.0;
+// Decoded time may pass max_seconds by rounding (a last frame's duration) without the source lying.
+constexpr double kLimitSlackSeconds = 1.0;
 constexpr auto kProgressInterval = std::chrono::milliseconds(250);
 constexpr int kHighProfileIdc = 0x64;
 
-[[noreturn]] void fail(const std::string& why) { throw TranscodeError(why); }
+[[noreturn]] void fail(const std::string& why, const std::string& detail = {}) { throw TranscodeError(why, detail); }
 
 /// libav failures while transcoding are failures of this source: they end the job with a reason.
+/// The owner reads a plain one; which step failed and libav's words for it go to the log.
 void check(int rc, const char* what) {
-  if (rc < 0) fail(std::string(what) + ": " + av_error_string(rc));
+  if (rc < 0) fail("the video could not be converted", std::string(what) + ": " + av_error_string(rc));
 }
 
 /// An AVDictionary of options, freed on scope exit.
@@ -244,7 +247,7 @@ class Transcoder {
       : out_dir_(out_dir), options_(options), progress_(progress) {
     int rc = 0;
     input_ = open_media(source, rc);
-    if (!input_) fail("the source cannot be read as a video: " + av_error_string(rc));
+    if (!input_) fail("the source cannot be read as a video", "opening the source: " + av_error_string(rc));
     video_in_ = video_stream_of(*input_);
     if (video_in_ == nullptr) fail("the source has no decodable video stream");
     audio_in_ = audio_stream_of(*input_);
@@ -282,7 +285,7 @@ class Transcoder {
       else if (audio_in_ != nullptr && packet->stream_index == audio_in_->index) decode(*audio_dec_, packet.get(), false);
       av_packet_unref(packet.get());
     }
-    if (rc != AVERROR_EOF) fail("the source is damaged or truncated (" + av_error_string(rc) + ")");
+    if (rc != AVERROR_EOF) fail("the source is damaged or truncated", "reading the source: " + av_error_string(rc));
     decode(*video_dec_, nullptr, true);
     if (audio_dec_) decode(*audio_dec_, nullptr, false);
     if (renditions_.empty()) fail("the source has no decodable video frames");
@@ -322,9 +325,10 @@ class Transcoder {
 
   void prepare_output_dirs() {
     // A job resumed after a crash starts over: nothing of the interrupted attempt is kept.
+    // master.m3u8 goes first: while it is missing, none of the video's files are served.
     ladder_ = ladder_for(std::min(width_, height_));
-    for (const auto& rung : ladder_) fs::remove_all(out_dir_ / rung.name);
     for (const char* name : {"master.m3u8", "playlist.m3u8", "thumbnail.jpg", "preview.mp4"}) fs::remove(out_dir_ / name);
+    for (const auto& rung : ladder_) fs::remove_all(out_dir_ / rung.name);
     fs::create_directories(out_dir_);
   }
 
@@ -344,10 +348,17 @@ class Transcoder {
   void on_video_frame(AVFrame& frame) {
     if (frame.best_effort_timestamp == AV_NOPTS_VALUE) return;
     frame.pts = frame.best_effort_timestamp - av_rescale_q(origin_us_, AV_TIME_BASE_Q, video_in_->time_base);
+    if (options_.max_pixels > 0 && std::int64_t{frame.width} * frame.height > options_.max_pixels) {
+      fail("the video's pictures are larger than allowed",
+           "decoded a " + std::to_string(frame.width) + "x" + std::to_string(frame.height) + " picture");
+    }
     if (renditions_.empty()) open_video(frame);
     const double at = static_cast<double>(frame.pts + std::max<std::int64_t>(frame.pkt_duration, 0)) *
                       av_q2d(video_in_->time_base);
     decoded_until_ = std::max(decoded_until_, at);
+    if (options_.max_seconds > 0 && decoded_until_ > options_.max_seconds + kLimitSlackSeconds) {
+      fail("the video is longer than allowed", "decoded past " + std::to_string(options_.max_seconds) + " s");
+    }
     check(av_buffersrc_add_frame_flags(video_src_, &frame, AV_BUFFERSRC_FLAG_KEEP_REF), "filtering video");
     drain_video();
     drain_audio();

@@ -28,6 +28,7 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 
 constexpr std::size_t kUploadLimit = 32 << 20;
+constexpr int kMaxDurationSeconds = 30;  // above every clip the suite transcodes
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -75,11 +76,17 @@ HttpResponse upload(const HttpClient& http, const TestUser& user, const std::str
   return http.request("POST", "/videos/upload", form.body(), headers);
 }
 
-/// Polls GET /hls/{id}/status until the video leaves `processing` or the deadline passes.
-json wait_until_done(const HttpClient& http, const std::string& id, std::chrono::seconds limit = 300s) {
+/// GET /hls/{id}/status as `user` (a processing or failed video's status is its owner's only).
+HttpResponse status_of(const HttpClient& http, const TestUser& user, const std::string& id) {
+  return http.get("/hls/" + id + "/status", user.auth());
+}
+
+/// Polls the owner's GET /hls/{id}/status until the video leaves `processing` or the deadline passes.
+json wait_until_done(const HttpClient& http, const TestUser& owner, const std::string& id,
+                     std::chrono::seconds limit = 300s) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   for (;;) {
-    const auto res = http.get("/hls/" + id + "/status");
+    const auto res = status_of(http, owner, id);
     if (res.status != 200) throw std::runtime_error("status request failed: " + res.body);
     const json status = res.json();
     if (status["status"] != "processing") return status;
@@ -115,6 +122,7 @@ class VideosTest : public StackTest {
   static void SetUpTestSuite() {
     auto env = live_env();  // relaxed rate limits, and SRT on loopback for the live-while-transcoding case
     env["REELHUB_UPLOAD_MAX_BYTES"] = std::to_string(kUploadLimit);
+    env["REELHUB_UPLOAD_MAX_DURATION_SECONDS"] = std::to_string(kMaxDurationSeconds);
     start_stack(env);
   }
 
@@ -175,7 +183,7 @@ TEST_F(VideosTest, TenSecond1080pClipBecomesThreeVariantLadder) {
   });
   EXPECT_NE(progress, before_ready.end()) << "no video.progress before video.ready";
 
-  const json status = wait_until_done(http(), id);
+  const json status = wait_until_done(http(), owner(), id);
   ASSERT_EQ(status["status"], "ready") << status.dump();
   EXPECT_EQ(status["progress_percent"], 100);
   EXPECT_EQ(status["variants"], json::array({"360p", "720p", "1080p"}));
@@ -240,8 +248,13 @@ TEST_F(VideosTest, TenSecond1080pClipBecomesThreeVariantLadder) {
 
 // Acceptance 2: a 480p source yields only the 360p rung, never an upscale.
 TEST_F(VideosTest, SourceBelow720pYieldsOnly360p) {
-  const json status = wait_until_done(http(), ready_480p());
+  const json status = wait_until_done(http(), owner(), ready_480p());
   ASSERT_EQ(status["status"], "ready") << status.dump();
+  // A ready video's status is public, as the video is; no cache keeps it.
+  const auto anonymous = http().get("/hls/" + ready_480p() + "/status");
+  ASSERT_EQ(anonymous.status, 200) << anonymous;
+  EXPECT_EQ(anonymous.json()["variants"], json::array({"360p"}));
+  EXPECT_EQ(anonymous.headers.at("Cache-Control"), "private, no-store");
   EXPECT_EQ(status["variants"], json::array({"360p"}));
   const auto master = http().get("/hls/" + ready_480p() + "/master.m3u8");
   ASSERT_EQ(master.status, 200) << master;
@@ -272,7 +285,7 @@ TEST_F(VideosTest, RotatedSourceIsTurnedUpright) {
   const auto res = upload(slow_http(), owner(), bytes, "Portrait");
   ASSERT_EQ(res.status, 202) << res;
   const std::string id = res.json()["id"];
-  const json status = wait_until_done(http(), id);
+  const json status = wait_until_done(http(), owner(), id);
   ASSERT_EQ(status["status"], "ready") << status.dump();
   const auto master = http().get("/hls/" + id + "/master.m3u8");
   EXPECT_NE(master.body.find("RESOLUTION=360x640"), std::string::npos) << master.body;
@@ -293,7 +306,7 @@ TEST_F(VideosTest, OddSizedVariableFrameRateSourceBecomesConstantRate) {
   const auto res = upload(slow_http(), owner(), read_file(clip), "VFR");
   ASSERT_EQ(res.status, 202) << res;
   const std::string id = res.json()["id"];
-  const json status = wait_until_done(http(), id);
+  const json status = wait_until_done(http(), owner(), id);
   ASSERT_EQ(status["status"], "ready") << status.dump();
   const json out = json::parse(run_command({"ffprobe", "-v", "error", "-count_frames", "-print_format", "json",
                                             "-show_streams", "-show_format",
@@ -313,6 +326,18 @@ TEST_F(VideosTest, TextFileNamedMp4IsRefusedWith415) {
   const auto res = upload(http(), owner(), std::string(4096, 'x') + "\nthis is not a video\n", "Not a video", "evil.mp4");
   EXPECT_EQ(res.status, 415) << res;
   EXPECT_TRUE(is_api_error(res, 415)) << res;
+  EXPECT_TRUE(tmp_empties()) << "upload left behind";
+}
+
+// Issue 9, item 6: a source longer than upload_max_duration_seconds is refused at once, with a
+// machine code, and leaves no file.
+TEST_F(VideosTest, TooLongUploadIsRefusedWith422AndAReason) {
+  const auto clip = make_clip(clips(), "long_tiny.mp4",
+                              Clip{.width = 64, .height = 64, .seconds = kMaxDurationSeconds + 5, .fps = 1, .audio = false});
+  const auto res = upload(slow_http(), owner(), read_file(clip), "Too long");
+  ASSERT_EQ(res.status, 422) << res;
+  EXPECT_EQ(res.json().at("reason"), "duration_exceeded") << res;
+  EXPECT_TRUE(res.json().at("details").contains("file")) << res;
   EXPECT_TRUE(tmp_empties()) << "upload left behind";
 }
 
@@ -363,13 +388,17 @@ TEST_F(VideosTest, TruncatedMp4FailsWithAReason) {
   const auto res = upload(slow_http(), owner(), bytes, "Cut short");
   ASSERT_EQ(res.status, 202) << res;
   const std::string id = res.json()["id"];
-  const json status = wait_until_done(http(), id, 120s);
+  const json status = wait_until_done(http(), owner(), id, 120s);
   EXPECT_EQ(status["status"], "failed") << status.dump();
   ASSERT_TRUE(status.contains("failure_reason")) << status.dump();
   EXPECT_NE(status["failure_reason"].get<std::string>().find("truncated"), std::string::npos) << status.dump();
+  EXPECT_EQ(status["failure_reason"].get<std::string>().find('/'), std::string::npos) << "a server path";
   EXPECT_EQ(http().get("/hls/" + id + "/master.m3u8").status, 404);
+  // The reason is the owner's to read: to anyone else the failed video does not exist.
+  EXPECT_EQ(http().get("/hls/" + id + "/status").status, 404);
+  EXPECT_EQ(status_of(http(), register_and_login(http(), "vidstranger"), id).status, 404);
   // Others are still served.
-  wait_until_done(http(), ready_480p());
+  wait_until_done(http(), owner(), ready_480p());
   EXPECT_EQ(http().get("/hls/" + ready_480p() + "/master.m3u8").status, 200);
 }
 
@@ -383,7 +412,7 @@ TEST_F(VideosTest, TitleIsValidatedWith422) {
 // Acceptance 5: 50 users liking at once count 50; repeating changes nothing.
 TEST_F(VideosTest, FiftyConcurrentLikesCountExactlyFifty) {
   const std::string id = ready_480p();
-  ASSERT_EQ(wait_until_done(http(), id)["status"], "ready");
+  ASSERT_EQ(wait_until_done(http(), owner(), id)["status"], "ready");
   std::vector<TestUser> fans;
   for (int i = 0; i < 50; ++i) fans.push_back(register_and_login(http(), "fan"));
   auto like_all = [&] {
@@ -416,7 +445,7 @@ TEST_F(VideosTest, FiftyConcurrentLikesCountExactlyFifty) {
 // Acceptance 6: Range, ETag, and path tricks refused with a JSON 404.
 TEST_F(VideosTest, HlsFilesHonourRangeAndEtagAndRefusePathTricks) {
   const std::string id = ready_480p();
-  ASSERT_EQ(wait_until_done(http(), id)["status"], "ready");
+  ASSERT_EQ(wait_until_done(http(), owner(), id)["status"], "ready");
   const std::string segment = "/hls/" + id + "/360p/segment_0.ts";
   const auto full = http().get(segment);
   ASSERT_EQ(full.status, 200) << full;
@@ -450,7 +479,7 @@ TEST_F(VideosTest, HlsFilesHonourRangeAndEtagAndRefusePathTricks) {
 
 TEST_F(VideosTest, FeedCommentsViewsAndBlocks) {
   const std::string id = ready_480p();
-  ASSERT_EQ(wait_until_done(http(), id)["status"], "ready");
+  ASSERT_EQ(wait_until_done(http(), owner(), id)["status"], "ready");
   TestUser viewer = register_and_login(http(), "viewer");
 
   auto feed_ids = [&](const Headers& headers) {
@@ -505,7 +534,7 @@ TEST_F(VideosTest, OwnerDeletesVideoAndItsFiles) {
   const auto res = upload(slow_http(), owner(), read_file(clip), "Tiny");
   ASSERT_EQ(res.status, 202) << res;
   const std::string id = res.json()["id"];
-  const json status = wait_until_done(http(), id);
+  const json status = wait_until_done(http(), owner(), id);
   ASSERT_EQ(status["status"], "ready") << status.dump();
   EXPECT_EQ(status["variants"], json::array({"240p"}));
   ASSERT_TRUE(fs::exists(video_dir(id) / "master.m3u8"));
@@ -542,8 +571,20 @@ TEST_F(VideosTest, LiveStreamKeepsRealTimeWhileATranscodeRuns) {
     std::this_thread::sleep_for(50ms);
   }
   EXPECT_EQ(wait_for_status(http(), streamer, s.id, "waiting").at("status"), "waiting");
-  const json transcode = http().get("/hls/" + video + "/status").json();
+  const json transcode = status_of(http(), owner(), video).json();
   EXPECT_EQ(transcode.at("status"), "processing") << "the transcode must overlap the whole live window";
+  // Its progress is the owner's; the segments it is writing are served to nobody yet (the rung
+  // playlists of a VOD ladder appear only at its end, segments one by one).
+  EXPECT_EQ(http().get("/hls/" + video + "/status").status, 404);
+  const fs::path first_segment = video_dir(video) / "360p" / "segment_0.ts";
+  while (!fs::exists(first_segment) && status_of(http(), owner(), video).json().at("status") == "processing") {
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(fs::exists(first_segment)) << "finished or failed before writing a segment";
+  const HttpResponse partial = http().get("/hls/" + video + "/360p/segment_0.ts");
+  if (status_of(http(), owner(), video).json().at("status") == "processing") {
+    EXPECT_EQ(partial.status, 404) << partial;
+  }
 
   ASSERT_GE(listed.size(), 4u);
   // The last one was cut by the disconnect; every other segment has the target duration.
@@ -579,7 +620,7 @@ TEST(VideosRestartTest, KilledServerResumesTheTranscodeAfterRestart) {
 
   const auto deadline = std::chrono::steady_clock::now() + 120s;
   for (;;) {
-    const json status = first->http().get("/hls/" + id + "/status").json();
+    const json status = status_of(first->http(), user, id).json();
     ASSERT_EQ(status["status"], "processing") << "finished before it could be interrupted: " << status.dump();
     if (status["progress_percent"].get<int>() > 0) break;
     ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "no progress reported";
@@ -590,7 +631,7 @@ TEST(VideosRestartTest, KilledServerResumesTheTranscodeAfterRestart) {
   first.reset();
 
   ServerProcess second(options());
-  const json status = wait_until_done(second.http(), id);
+  const json status = wait_until_done(second.http(), user, id);
   ASSERT_EQ(status["status"], "ready") << status.dump() << "\n" << second.log();
   EXPECT_EQ(status["variants"], json::array({"360p", "720p"}));
   const auto master = second.http().get("/hls/" + id + "/master.m3u8");

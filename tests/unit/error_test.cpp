@@ -81,6 +81,16 @@ TEST(ErrorResponse, RetryAfterInBodyAndHeader) {
             (json{{"error", "Too Many Requests"}, {"message", "Slow down"}, {"code", 429}, {"retry_after", 17}}));
 }
 
+TEST(ErrorResponse, ReasonNamesTheLimit) {
+  const auto res =
+      http::error_response(ApiError(ErrorCode::payload_too_large, "Storage quota exceeded").with_reason("storage_quota_exceeded"));
+  EXPECT_EQ(res.status, 413);
+  EXPECT_EQ(json::parse(res.body), (json{{"error", "Payload Too Large"},
+                                         {"message", "Storage quota exceeded"},
+                                         {"code", 413},
+                                         {"reason", "storage_quota_exceeded"}}));
+}
+
 TEST(ErrorResponse, UnavailableWithRetryAfter) {
   const auto res = http::error_response(ApiError(ErrorCode::unavailable, "Database unavailable").with_retry_after(1));
   EXPECT_EQ(res.status, 503);

@@ -37,17 +37,18 @@ class VideoServiceTest : public ::testing::Test {
   static void SetUpTestSuite() { database_ = std::make_unique<reelhub::testing::TestDatabase>(); }
   static void TearDownTestSuite() { database_.reset(); }
 
-  auth::AuthUser make_user() {
+  auth::AuthUser make_user(auth::Role role = auth::Role::viewer) {
     const std::string name = "v_" + random_hex(5);
-    const auto account = accounts_.create({name, name + "@example.com", "not-a-real-hash", auth::Role::viewer});
+    const auto account = accounts_.create({name, name + "@example.com", "not-a-real-hash", role});
     return auth::AuthUser{account.id, account.username, account.role, "session"};
   }
 
-  /// A one-second clip from ffmpeg's test source, as an upload's file part would be on disk.
-  fs::path make_clip(const std::string& name) {
+  /// A 320x240 clip from ffmpeg's test source, as an upload's file part would be on disk.
+  fs::path make_clip(const std::string& name, int seconds = 1) {
     const fs::path path = dir_.path() / name;
     reelhub::testing::run_command({"ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
-                                   "testsrc2=size=320x240:rate=10:duration=1", "-c:v", "libx264", "-preset",
+                                   "testsrc2=size=320x240:rate=10:duration=" + std::to_string(seconds), "-c:v",
+                                   "libx264", "-preset",
                                    "ultrafast", "-pix_fmt", "yuv420p", path.string()});
     return path;
   }
@@ -64,13 +65,37 @@ class VideoServiceTest : public ::testing::Test {
     });
   }
 
-  static void expect_error(ErrorCode code, const std::function<void()>& fn, const std::string& what) {
+  /// `fn` throws an ApiError with `code` (and with `reason`, when one is given).
+  static void expect_error(ErrorCode code, const std::function<void()>& fn, const std::string& what,
+                           const std::string& reason = {}) {
     try {
       fn();
       ADD_FAILURE() << what << ": no error";
     } catch (const ApiError& e) {
       EXPECT_EQ(e.code(), code) << what << ": " << e.what();
+      if (!reason.empty()) {
+        EXPECT_EQ(e.reason(), reason) << what << ": " << e.what();
+      }
     }
+  }
+
+  /// Runs one transcode worker until the video leaves processing (or `limit` passes); its status then.
+  Video transcode(const auth::AuthUser& owner, const std::string& id, std::chrono::seconds limit) {
+    Config config;
+    config.transcode_workers = 1;
+    TranscodeWorkers workers(config, pool_, hub_, metrics_, dir_.path() / "media");
+    workers.start();
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (service_.status(owner, id).status == VideoStatus::processing && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(50ms);
+    }
+    workers.stop();
+    return service_.status(owner, id);
+  }
+
+  /// Takes every processing video out of the queue, so a test sees only the jobs it makes.
+  void empty_queue() {
+    pool_.transact([](pqxx::work& tx) { tx.exec0("UPDATE videos SET status = 'failed' WHERE status = 'processing'"); });
   }
 
   static inline std::unique_ptr<reelhub::testing::TestDatabase> database_;
@@ -80,7 +105,7 @@ class VideoServiceTest : public ::testing::Test {
   users::Accounts accounts_{pool_};
   reelhub::testing::RecordingHub hub_;
   int wakes_ = 0;
-  VideoService service_{pool_, dir_.path() / "media", [this] { ++wakes_; }};
+  VideoService service_{pool_, dir_.path() / "media", upload_limits(Config{}), [this] { ++wakes_; }};
 };
 
 TEST_F(VideoServiceTest, UploadProbesStoresAndMovesTheSourceIntoPlace) {
@@ -119,10 +144,10 @@ TEST_F(VideoServiceTest, UploadRefusesNonVideoAndBadTitles) {
 TEST_F(VideoServiceTest, ConcurrentClaimsNeverTakeTheSameJob) {
   const auto owner = make_user();
   const auto insert = [&] {
-    return pool_.transact([&](pqxx::work& tx) { return repo::insert_video(tx, owner.id, "job", "", 1, 2, 2); });
+    return pool_.transact([&](pqxx::work& tx) { return repo::insert_video(tx, owner.id, "job", "", 1, 2, 2, 0); });
   };
   // Uploads of earlier tests wait in the queue too, and older ones are claimed first.
-  pool_.transact([](pqxx::work& tx) { tx.exec0("UPDATE videos SET status = 'failed' WHERE status = 'processing'"); });
+  empty_queue();
   const std::string a = insert(), b = insert();
   // Two workers claim at once: the first holds its row locked, the second skips it.
   pqxx::connection c1(database_->url()), c2(database_->url());
@@ -151,16 +176,7 @@ TEST_F(VideoServiceTest, JobInterruptedTwiceFailsWithAReason) {
     const auto job = pool_.transact([&](pqxx::work& tx) { return repo::claim_job(tx, dead, 0); });
     ASSERT_TRUE(job && job->video_id == video.id);
   }
-  Config config;
-  config.transcode_workers = 1;
-  TranscodeWorkers workers(config, pool_, hub_, metrics_, dir_.path() / "media");
-  workers.start();
-  const auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (service_.status(video.id).status == VideoStatus::processing && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(50ms);
-  }
-  workers.stop();
-  const Video failed = service_.status(video.id);
+  const Video failed = transcode(owner, video.id, 30s);
   ASSERT_EQ(failed.status, VideoStatus::failed);
   ASSERT_TRUE(failed.failure_reason);
   EXPECT_NE(failed.failure_reason->find("interrupted 2 times"), std::string::npos) << *failed.failure_reason;
@@ -175,16 +191,7 @@ TEST_F(VideoServiceTest, WorkerTranscodesAndPublishesReady) {
   const auto owner = make_user();
   const Video video = service_.upload(owner, {.title = "Small", .description = "", .source = make_clip("small.mp4")});
   only_job(video.id);
-  Config config;
-  config.transcode_workers = 1;
-  TranscodeWorkers workers(config, pool_, hub_, metrics_, dir_.path() / "media");
-  workers.start();
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (service_.status(video.id).status == VideoStatus::processing && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(50ms);
-  }
-  workers.stop();
-  const Video ready = service_.status(video.id);
+  const Video ready = transcode(owner, video.id, 60s);
   ASSERT_EQ(ready.status, VideoStatus::ready) << ready.failure_reason.value_or("");
   EXPECT_EQ(ready.progress_percent, 100);
   EXPECT_EQ(ready.variants, std::vector<std::string>{"240p"});
@@ -193,6 +200,111 @@ TEST_F(VideoServiceTest, WorkerTranscodesAndPublishesReady) {
   const auto events = hub_.events("user:" + std::to_string(owner.id), "video.ready");
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].data["variants"], nlohmann::json::array({"240p"}));
+}
+
+// Issue 9, item 10: a video that is not ready shows its status to its owner and admins only,
+// and none of its files are served before the transcode wrote master.m3u8, last.
+TEST_F(VideoServiceTest, NonReadyVideoIsItsOwnersAndServesNoFiles) {
+  const auto owner = make_user();
+  const Video video = service_.upload(owner, {.title = "Secret", .description = "", .source = make_clip("secret.mp4")});
+  EXPECT_EQ(service_.status(owner, video.id).status, VideoStatus::processing);
+  EXPECT_EQ(service_.status(make_user(auth::Role::admin), video.id).id, video.id);
+  expect_error(ErrorCode::not_found, [&] { service_.status(std::nullopt, video.id); }, "anonymous, processing");
+  expect_error(ErrorCode::not_found, [&] { service_.status(make_user(), video.id); }, "stranger, processing");
+
+  // A transcode halfway: a rung's first segment and playlist are on disk, master.m3u8 is not.
+  const fs::path dir = service_.video_dir(video.id);
+  fs::create_directories(dir / "360p");
+  std::ofstream(dir / "360p" / "segment_0.ts") << "ts";
+  std::ofstream(dir / "360p" / "index.m3u8") << "#EXTM3U\n";
+  std::ofstream(dir / "thumbnail.jpg") << "jpeg";
+  expect_error(ErrorCode::not_found, [&] { service_.hls_path(video.id, HlsFile::in_variant, "360p", "segment_0.ts"); },
+               "segment of a partial ladder");
+  expect_error(ErrorCode::not_found, [&] { service_.hls_path(video.id, HlsFile::in_variant, "360p", "index.m3u8"); },
+               "playlist of a partial ladder");
+  expect_error(ErrorCode::not_found, [&] { service_.hls_path(video.id, HlsFile::thumbnail); }, "thumbnail");
+  std::ofstream(dir / "master.m3u8") << "#EXTM3U\n";
+  EXPECT_EQ(service_.hls_path(video.id, HlsFile::in_variant, "360p", "segment_0.ts"), dir / "360p" / "segment_0.ts");
+}
+
+// Issue 9, item 10: a transcode that fails for a reason of the server's (here the file system,
+// whose errors name paths) stores and publishes a reason without server paths.
+TEST_F(VideoServiceTest, ServerFailureReasonNamesNoServerPath) {
+  const auto owner = make_user();
+  const Video video = service_.upload(owner, {.title = "Blocked", .description = "", .source = make_clip("blocked.mp4")});
+  only_job(video.id);
+  // A directory where the transcode must remove a file: std::filesystem's error names the path.
+  const fs::path blocker = service_.video_dir(video.id) / "master.m3u8" / "in-the-way";
+  fs::create_directories(blocker);
+  const Video failed = transcode(owner, video.id, 60s);
+  ASSERT_EQ(failed.status, VideoStatus::failed);
+  ASSERT_TRUE(failed.failure_reason);
+  EXPECT_EQ(failed.failure_reason->find(dir_.path().string()), std::string::npos) << *failed.failure_reason;
+  EXPECT_EQ(failed.failure_reason->find('/'), std::string::npos) << *failed.failure_reason;
+  EXPECT_NE(failed.failure_reason->find("server error"), std::string::npos) << *failed.failure_reason;
+  const auto events = hub_.events("user:" + std::to_string(owner.id), "video.failed");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].data["reason"], *failed.failure_reason);
+}
+
+// Issue 9, item 6: the queue is round robin by owner. User B's single upload is transcoded
+// before user A's second of many, and each owner sees where their waiting videos stand.
+TEST_F(VideoServiceTest, QueueTakesOwnersInTurnsAndShowsThePosition) {
+  empty_queue();
+  const auto a = make_user(), b = make_user();
+  const auto insert = [&](const auth::AuthUser& owner) {
+    return pool_.transact([&](pqxx::work& tx) { return repo::insert_video(tx, owner.id, "job", "", 1, 2, 2, 0); });
+  };
+  const std::string a1 = insert(a), a2 = insert(a), a3 = insert(a);
+  const std::string b1 = insert(b);  // uploaded last
+  const auto position = [&](const auth::AuthUser& owner, const std::string& id) {
+    return service_.status(owner, id).queue_position;
+  };
+  EXPECT_EQ(position(a, a1), 1);
+  EXPECT_EQ(position(b, b1), 2);
+  EXPECT_EQ(position(a, a2), 3);
+  EXPECT_EQ(position(a, a3), 4);
+
+  const auto claim = [&] {
+    const auto job = pool_.transact([](pqxx::work& tx) { return repo::claim_job(tx, "worker", 60); });
+    return job ? job->video_id : std::string("none");
+  };
+  EXPECT_EQ(claim(), a1);
+  EXPECT_FALSE(position(a, a1)) << "a video being transcoded waits in no queue";
+  EXPECT_EQ(position(b, b1), 1);
+  EXPECT_EQ(claim(), b1) << "B's only upload goes before A's second";
+  EXPECT_EQ(claim(), a2);
+  EXPECT_EQ(claim(), a3);
+  EXPECT_EQ(claim(), "none");
+}
+
+// Issue 9, item 6: a user's videos share a storage quota (413), and one upload has a longest
+// duration and a largest picture (422); each refusal names its limit with a machine code.
+TEST_F(VideoServiceTest, UploadsAreHeldToTheQuotaAndTheLimits) {
+  const auto owner = make_user();
+  const fs::path first = make_clip("quota-1.mp4");
+  const auto clip_bytes = fs::file_size(first);
+  VideoService limited(pool_, dir_.path() / "media",
+                       {.quota_bytes = clip_bytes * 3 / 2, .max_duration_seconds = 1, .max_pixels = 320 * 240}, {});
+  const Video stored = limited.upload(owner, {.title = "Fits", .description = "", .source = first});
+  const fs::path second = make_clip("quota-2.mp4");
+  expect_error(ErrorCode::payload_too_large,
+               [&] { limited.upload(owner, {.title = "Over", .description = "", .source = second}); }, "over quota",
+               "storage_quota_exceeded");
+  EXPECT_TRUE(fs::exists(second)) << "a refused source stays where the upload put it, for the route to remove";
+  // Another user has a quota of their own; deleting frees the owner's.
+  EXPECT_NO_THROW(limited.upload(make_user(), {.title = "Other", .description = "", .source = make_clip("q-3.mp4")}));
+  limited.remove(owner, stored.id);
+  EXPECT_NO_THROW(limited.upload(owner, {.title = "Again", .description = "", .source = second}));
+
+  expect_error(ErrorCode::validation_failed,
+               [&] { limited.upload(owner, {.title = "Long", .description = "", .source = make_clip("long.mp4", 3)}); },
+               "too long", "duration_exceeded");
+  VideoService small(pool_, dir_.path() / "media",
+                     {.quota_bytes = clip_bytes * 10, .max_duration_seconds = 60, .max_pixels = 320 * 240 - 1}, {});
+  expect_error(ErrorCode::validation_failed,
+               [&] { small.upload(owner, {.title = "Big", .description = "", .source = make_clip("big.mp4")}); },
+               "too many pixels", "resolution_exceeded");
 }
 
 }  // namespace

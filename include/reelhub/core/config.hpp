@@ -93,6 +93,10 @@ struct Config {
   int transcode_lease_seconds = 60;   // a job whose worker stops renewing it is resumed after this
   int transcode_segment_seconds = 4;  // HLS segment length and GOP
   std::string transcode_preset = "veryfast";
+  // Upload quotas (issue 9, item 6): what one user may store and how big one source may be.
+  std::uint64_t upload_quota_bytes = std::uint64_t{10} << 30;  // 10 GiB per user, sources then renditions
+  int upload_max_duration_seconds = 4 * 60 * 60;                // 4 h of video per upload
+  std::int64_t upload_max_pixels = std::int64_t{3840} * 2160;   // width x height as displayed (4K UHD)
 
   // Janitor: leftovers of crashes and failed cleanups
   int janitor_interval_seconds = 600;     // how often it sweeps

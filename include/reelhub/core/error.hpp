@@ -43,11 +43,19 @@ class ApiError : public std::runtime_error {
     retry_after_ = seconds;
     return *this;
   }
+  /// A machine code naming which limit or rule refused the request, where the status alone
+  /// does not tell (e.g. `storage_quota_exceeded` on a 413); empty when not set.
+  const std::string& reason() const { return reason_; }
+  ApiError& with_reason(std::string reason) {
+    reason_ = std::move(reason);
+    return *this;
+  }
 
  private:
   ErrorCode code_;
   FieldErrors details_;
   int retry_after_ = 0;
+  std::string reason_;
 };
 
 /// 503 for a database that is unreachable or dropped the connection: retry shortly.

@@ -75,7 +75,7 @@ struct Response {
 };
 
 /// The one mapping from ApiError to the wire: status, Retry-After and the JSON error body
-/// {"error","message","code"[,"details"][,"retry_after"]}.
+/// {"error","message","code"[,"details"][,"retry_after"][,"reason"]}.
 Response error_response(const ApiError& e);
 
 /// Integer query parameter within [min, max], `fallback` when absent; 422 otherwise.

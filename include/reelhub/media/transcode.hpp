@@ -44,6 +44,10 @@ struct TranscodeOptions {
   std::string preset = "veryfast";
   double preview_seconds = 5;   // length of preview.mp4
   int audio_kbps = 128;
+  // The upload limits again, against what is decoded rather than what the container declares
+  // (a header may claim one second and hold hours): past them the transcode fails. 0 = none.
+  double max_seconds = 0;
+  std::int64_t max_pixels = 0;  // of a decoded picture, width x height
 };
 
 /// One written rendition, as master.m3u8 announces it.
@@ -67,9 +71,16 @@ struct TranscodeResult {
 };
 
 /// The source cannot become a video: truncated, undecodable, unsupported rotation. what() is
-/// the reason shown to the owner.
-struct TranscodeError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+/// the reason shown to the owner, in plain words without file paths or libav's error text;
+/// detail() adds those, for the log.
+class TranscodeError : public std::runtime_error {
+ public:
+  explicit TranscodeError(const std::string& reason, std::string detail = {})
+      : std::runtime_error(reason), detail_(detail.empty() ? reason : std::move(detail)) {}
+  const std::string& detail() const { return detail_; }
+
+ private:
+  std::string detail_;
 };
 
 /// Called with the fraction done (0..1) a few times a second; return false to abandon the

@@ -55,6 +55,7 @@ json status_json(const Video& video) {
               {"status", video_status_name(video.status)},
               {"progress_percent", video.progress_percent},
               {"variants", video.variants}};
+  if (video.queue_position) out["queue_position"] = *video.queue_position;
   if (video.failure_reason) out["failure_reason"] = *video.failure_reason;
   return out;
 }

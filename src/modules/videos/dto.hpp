@@ -13,7 +13,7 @@ namespace reelhub::videos {
 nlohmann::json video_json(const Video& video);
 /// {videos: [...], next_cursor}
 nlohmann::json video_page_json(const VideoPage& page);
-/// GET /hls/{id}/status: {video_id, status, progress_percent, variants, failure_reason?}
+/// GET /hls/{id}/status: {video_id, status, progress_percent, variants, queue_position?, failure_reason?}
 nlohmann::json status_json(const Video& video);
 /// {id, video_id, user_id, username, text, created_at}
 nlohmann::json comment_json(const Comment& comment);

@@ -26,6 +26,7 @@ struct Video {
   std::optional<int> width;
   std::optional<int> height;
   std::vector<std::string> variants;  // rung names, lowest first
+  std::optional<std::int64_t> queue_position;  // while waiting for a worker; filled by the status only
   std::int64_t likes_count = 0;
   std::int64_t comments_count = 0;
   std::int64_t views_count = 0;

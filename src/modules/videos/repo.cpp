@@ -9,9 +9,17 @@ namespace reelhub::videos::repo {
 namespace {
 
 const db::Statement kInsertVideo{"videos.insert_video", R"sql(
-INSERT INTO videos (owner_id, title, description, duration_seconds, width, height)
-VALUES ($1, $2, $3, $4, $5, $6) RETURNING id::text
+INSERT INTO videos (owner_id, title, description, duration_seconds, width, height, storage_bytes)
+VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id::text
 )sql"};
+
+// One owner's uploads are counted against the quota one at a time: the lock is held until the
+// upload's transaction ends, and the sum runs as the next statement, after any upload that held
+// the lock before committed (READ COMMITTED takes a snapshot per statement).
+const db::Statement kLockOwnerStorage{"videos.lock_owner_storage",
+                                      "SELECT pg_advisory_xact_lock(hashtextextended('videos.storage:' || $1::bigint, 0))"};
+const db::Statement kStorageUsed{"videos.storage_used",
+                                 "SELECT coalesce(sum(storage_bytes), 0)::bigint FROM videos WHERE owner_id = $1"};
 
 constexpr const char* kVideoColumns = R"sql(
 v.id::text, v.owner_id, v.title, v.description, v.status, v.progress_percent, v.failure_reason,
@@ -98,14 +106,39 @@ UPDATE videos SET views_count = views_count + (SELECT count(*) FROM counted) WHE
 RETURNING views_count, (SELECT count(*) FROM counted) > 0
 )sql"};
 
-const db::Statement kClaimJob{"videos.claim_job", R"sql(
-UPDATE videos SET attempts = attempts + 1, lease_owner = $1, lease_until = now() + make_interval(secs => $2)
+// The waiting jobs (processing, lease free or run out) in the order workers take them: round
+// robin by owner. A job's `turn` is its rank among its owner's waiting jobs, oldest first; turns
+// go in order, and within a turn the owner whose latest claim is oldest (never claimed: first)
+// goes first, then the owner waiting longest. So one owner's many uploads take a worker once per
+// round, as everybody else's single one does. (For one worker and no new uploads this static
+// order is exactly the order of the claims, so queue_position is exact.)
+constexpr const char* kFairQueue = R"sql(
+waiting AS (
+  SELECT v.id, v.owner_id,
+         row_number() OVER (PARTITION BY v.owner_id ORDER BY v.created_at, v.id) AS turn,
+         min(v.created_at) OVER (PARTITION BY v.owner_id) AS owner_waiting_since
+  FROM videos v
+  WHERE v.status = 'processing' AND (v.lease_until IS NULL OR v.lease_until < now())
+), fair_queue AS (
+  SELECT w.id, row_number() OVER (
+           ORDER BY w.turn, (SELECT max(c.claimed_at) FROM videos c WHERE c.owner_id = w.owner_id) NULLS FIRST,
+                    w.owner_waiting_since, w.owner_id) AS queue_position
+  FROM waiting w
+))sql";
+
+// The row is checked again once locked: another worker may have claimed it meanwhile.
+const db::Statement kClaimJob{"videos.claim_job", std::string("WITH ") + kFairQueue + R"sql(
+UPDATE videos SET attempts = attempts + 1, lease_owner = $1, lease_until = now() + make_interval(secs => $2),
+                  claimed_at = now()
 WHERE id = (
-  SELECT id FROM videos
-  WHERE status = 'processing' AND (lease_until IS NULL OR lease_until < now())
-  ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+  SELECT v.id FROM videos v JOIN fair_queue f ON f.id = v.id
+  WHERE v.status = 'processing' AND (v.lease_until IS NULL OR v.lease_until < now())
+  ORDER BY f.queue_position LIMIT 1 FOR UPDATE OF v SKIP LOCKED)
 RETURNING id::text, owner_id, attempts
 )sql"};
+
+const db::Statement kQueuePosition{"videos.queue_position", std::string("WITH ") + kFairQueue +
+                                                                " SELECT queue_position FROM fair_queue WHERE id = $1::uuid"};
 
 const db::Statement kRenewJob{"videos.renew_job", R"sql(
 UPDATE videos SET lease_until = now() + make_interval(secs => $3), progress_percent = COALESCE($4, progress_percent)
@@ -114,12 +147,12 @@ WHERE id = $1::uuid AND lease_owner = $2 AND status = 'processing'
 
 const db::Statement kFinishJob{"videos.finish_job", R"sql(
 UPDATE videos SET status = 'ready', progress_percent = 100, duration_seconds = $3, width = $4, height = $5,
-                  variants = $6::jsonb, lease_owner = NULL, lease_until = NULL, ready_at = now()
+                  variants = $6::jsonb, storage_bytes = $7, lease_owner = NULL, lease_until = NULL, ready_at = now()
 WHERE id = $1::uuid AND lease_owner = $2 AND status = 'processing'
 )sql"};
 
 const db::Statement kFailJob{"videos.fail_job", R"sql(
-UPDATE videos SET status = 'failed', failure_reason = $3, lease_owner = NULL, lease_until = NULL
+UPDATE videos SET status = 'failed', failure_reason = $3, storage_bytes = 0, lease_owner = NULL, lease_until = NULL
 WHERE id = $1::uuid AND lease_owner = $2 AND status = 'processing'
 )sql"};
 
@@ -182,9 +215,17 @@ std::optional<std::string> position_id(const std::optional<Position>& p) {
 }  // namespace
 
 std::string insert_video(pqxx::work& tx, std::int64_t owner_id, const std::string& title,
-                         const std::string& description, double duration_seconds, int width, int height) {
-  return tx.exec_prepared1(kInsertVideo.name(), owner_id, title, description, duration_seconds, width, height)[0]
+                         const std::string& description, double duration_seconds, int width, int height,
+                         std::int64_t storage_bytes) {
+  return tx
+      .exec_prepared1(kInsertVideo.name(), owner_id, title, description, duration_seconds, width, height,
+                      storage_bytes)[0]
       .as<std::string>();
+}
+
+std::int64_t lock_storage_used(pqxx::work& tx, std::int64_t owner_id) {
+  tx.exec_prepared(kLockOwnerStorage.name(), owner_id);
+  return tx.exec_prepared1(kStorageUsed.name(), owner_id)[0].as<std::int64_t>();
 }
 
 std::optional<Video> find_video(pqxx::work& tx, const std::string& id, std::optional<std::int64_t> viewer_id) {
@@ -256,11 +297,17 @@ bool renew_job(pqxx::work& tx, const std::string& video_id, const std::string& w
 }
 
 bool finish_job(pqxx::work& tx, const std::string& video_id, const std::string& worker, double duration_seconds,
-                int width, int height, const std::vector<std::string>& variants) {
+                int width, int height, const std::vector<std::string>& variants, std::int64_t storage_bytes) {
   return tx
              .exec_prepared0(kFinishJob.name(), video_id, worker, duration_seconds, width, height,
-                             nlohmann::json(variants).dump())
+                             nlohmann::json(variants).dump(), storage_bytes)
              .affected_rows() > 0;
+}
+
+std::optional<std::int64_t> queue_position(pqxx::work& tx, const std::string& video_id) {
+  const auto result = tx.exec_prepared(kQueuePosition.name(), video_id);
+  if (result.empty()) return std::nullopt;
+  return result[0][0].as<std::int64_t>();
 }
 
 bool fail_job(pqxx::work& tx, const std::string& video_id, const std::string& worker, const std::string& reason) {

@@ -18,8 +18,13 @@ struct Position {
   std::string id;
 };
 
+/// `storage_bytes`: the source's size, counted against the owner's quota until the transcode ends.
 std::string insert_video(pqxx::work& tx, std::int64_t owner_id, const std::string& title,
-                         const std::string& description, double duration_seconds, int width, int height);
+                         const std::string& description, double duration_seconds, int width, int height,
+                         std::int64_t storage_bytes);
+/// Bytes the owner's videos hold, after taking the owner's upload lock for the rest of the
+/// transaction, so concurrent uploads of one owner are checked against the quota one by one.
+std::int64_t lock_storage_used(pqxx::work& tx, std::int64_t owner_id);
 /// The video with `viewer_id`'s like (when given); owner_username is not filled in.
 std::optional<Video> find_video(pqxx::work& tx, const std::string& id, std::optional<std::int64_t> viewer_id);
 /// Deletes the video and everything hanging off it; false when it did not exist.
@@ -45,14 +50,19 @@ void delete_comment(pqxx::work& tx, const std::string& video_id, const std::stri
 /// the views count after, and whether this one counted.
 std::pair<std::int64_t, bool> count_view(pqxx::work& tx, const std::string& video_id, const std::string& viewer);
 
-/// Takes the oldest processing video whose lease is free or ran out, counting an attempt.
+/// Takes the next processing video whose lease is free or ran out, round robin by owner (see
+/// queue_position), counting an attempt.
 std::optional<Job> claim_job(pqxx::work& tx, const std::string& worker, int lease_seconds);
 /// Extends the lease and stores the progress (when given); false when the job is no longer this
 /// worker's (the video was deleted, or the lease was lost to another worker).
 bool renew_job(pqxx::work& tx, const std::string& video_id, const std::string& worker, int lease_seconds,
                std::optional<int> progress_percent);
+/// `storage_bytes`: the renditions' size, which replaces the source's against the owner's quota.
 bool finish_job(pqxx::work& tx, const std::string& video_id, const std::string& worker, double duration_seconds,
-                int width, int height, const std::vector<std::string>& variants);
+                int width, int height, const std::vector<std::string>& variants, std::int64_t storage_bytes);
+/// 1 for the job the next claim takes, 2 for the one after, ...; none unless the video waits
+/// for a worker (it is being transcoded, or no longer processing).
+std::optional<std::int64_t> queue_position(pqxx::work& tx, const std::string& video_id);
 bool fail_job(pqxx::work& tx, const std::string& video_id, const std::string& worker, const std::string& reason);
 /// Gives the job back for another claim. Its attempt counts only when it failed; one given back
 /// untouched (a clean shutdown) does not. False when the job was not this worker's.

@@ -82,7 +82,9 @@ void register_routes(const modules::Context& ctx, VideoService& service) {
   // Players poll playlists and fetch segments: no per-request limit, CORS `*`, and file
   // serving (a stat and a read) needs no database, so it stays off the worker pool.
   const http::RouteOptions media{.rate_policy = "", .blocking = false, .public_media = true};
-  const http::RouteOptions media_status{.rate_policy = "", .public_media = true};
+  // A player anywhere may poll a ready video's status; what a processing or failed one shows
+  // depends on who asks, so the token is read when there is one.
+  const http::RouteOptions media_status{.access = Access::optional_user, .rate_policy = "", .public_media = true};
 
   http::Router& r = ctx.router;
   r.add("POST", "/videos/upload", bind(&Handlers::upload), upload);
@@ -167,7 +169,13 @@ Response Handlers::view(Request& req) {
   return Response::json(200, view_json(service_.view(caller_of(req), req.remote_ip, req.param("id"))));
 }
 
-Response Handlers::status(Request& req) { return Response::json(200, status_json(service_.status(req.param("id")))); }
+Response Handlers::status(Request& req) {
+  Response res = Response::json(200, status_json(service_.status(caller_of(req), req.param("id"))));
+  // The answer depends on the token and on time: no cache may keep it or hand it to another client.
+  res.headers["Cache-Control"] = "private, no-store";
+  res.headers["Vary"] = "Authorization";
+  return res;
+}
 
 Response Handlers::master(Request& req) {
   return Response::file_of(req, service_.hls_path(req.param("id"), HlsFile::master), "application/vnd.apple.mpegurl",

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <system_error>
@@ -79,6 +80,31 @@ bool is_segment_name(const std::string& name) {
   return media::segment_number(name) && name.size() <= media::segment_file_name(0).size() - 1 + kMaxSegmentDigits;
 }
 
+/// "4:00:00" for 14400 seconds.
+std::string clock_time(double seconds) {
+  const auto whole = static_cast<std::int64_t>(seconds);
+  char text[32];
+  std::snprintf(text, sizeof text, "%lld:%02d:%02d", static_cast<long long>(whole / 3600),
+                static_cast<int>(whole / 60 % 60), static_cast<int>(whole % 60));
+  return text;
+}
+
+/// 422 for a source longer or larger than one upload may be.
+void check_source(const media::VideoProbe& probe, const UploadLimits& limits) {
+  if (probe.duration_seconds > limits.max_duration_seconds) {
+    throw ApiError(ErrorCode::validation_failed, "The video is too long",
+                   {{"file", {"is " + clock_time(probe.duration_seconds) + " long; at most " +
+                                  clock_time(limits.max_duration_seconds) + " is allowed"}}})
+        .with_reason("duration_exceeded");
+  }
+  if (std::int64_t{probe.width} * probe.height > limits.max_pixels) {
+    throw ApiError(ErrorCode::validation_failed, "The video's resolution is too high",
+                   {{"file", {"is " + std::to_string(probe.width) + "x" + std::to_string(probe.height) +
+                                  "; at most " + std::to_string(limits.max_pixels) + " pixels are allowed"}}})
+        .with_reason("resolution_exceeded");
+  }
+}
+
 std::optional<std::int64_t> id_of(const std::optional<auth::AuthUser>& caller) {
   if (!caller) return std::nullopt;
   return caller->id;
@@ -86,8 +112,19 @@ std::optional<std::int64_t> id_of(const std::optional<auth::AuthUser>& caller) {
 
 }  // namespace
 
-VideoService::VideoService(db::Pool& db, std::filesystem::path media_root, std::function<void()> on_uploaded)
-    : db_(db), videos_dir_(std::move(media_root) / "videos"), on_uploaded_(std::move(on_uploaded)), accounts_(db) {}
+UploadLimits upload_limits(const Config& config) {
+  return {.quota_bytes = config.upload_quota_bytes,
+          .max_duration_seconds = config.upload_max_duration_seconds,
+          .max_pixels = config.upload_max_pixels};
+}
+
+VideoService::VideoService(db::Pool& db, std::filesystem::path media_root, UploadLimits limits,
+                           std::function<void()> on_uploaded)
+    : db_(db),
+      videos_dir_(std::move(media_root) / "videos"),
+      limits_(limits),
+      on_uploaded_(std::move(on_uploaded)),
+      accounts_(db) {}
 
 fs::path VideoService::video_dir(const std::string& canonical_id) const { return videos_dir_ / canonical_id; }
 
@@ -120,10 +157,19 @@ Video VideoService::upload(const auth::AuthUser& caller, const NewVideo& video) 
   check_text(errors, "description", video.description, kMaxDescription, true, false);
   if (!errors.empty()) throw ApiError(ErrorCode::validation_failed, "Invalid input data", errors);
   const media::VideoProbe probe = media::probe_video(video.source);  // 415 for anything but a video
+  check_source(probe, limits_);
+  const auto bytes = static_cast<std::int64_t>(fs::file_size(video.source));
 
   const std::string id = db_.transact([&](pqxx::work& tx) {
+    const std::int64_t used = repo::lock_storage_used(tx, caller.id);
+    if (static_cast<std::uint64_t>(used) + static_cast<std::uint64_t>(bytes) > limits_.quota_bytes) {
+      throw ApiError(ErrorCode::payload_too_large,
+                     "Storage quota exceeded: " + std::to_string(used) + " of " + std::to_string(limits_.quota_bytes) +
+                         " bytes used, this upload is " + std::to_string(bytes))
+          .with_reason("storage_quota_exceeded");
+    }
     const std::string new_id = repo::insert_video(tx, caller.id, video.title, video.description,
-                                                  probe.duration_seconds, probe.width, probe.height);
+                                                  probe.duration_seconds, probe.width, probe.height, bytes);
     // Inside the transaction: if the source cannot be moved into place, no row points at nothing.
     const fs::path dir = video_dir(new_id);
     try {
@@ -141,11 +187,15 @@ Video VideoService::upload(const auth::AuthUser& caller, const NewVideo& video) 
 }
 
 Video VideoService::get(const std::optional<auth::AuthUser>& caller, const std::string& id) {
+  return with_owner_name(visible_video(caller, id));
+}
+
+Video VideoService::visible_video(const std::optional<auth::AuthUser>& caller, const std::string& id) {
   const std::string ref = video_ref(id);
   auto video = db_.transact([&](pqxx::work& tx) { return repo::find_video(tx, ref, id_of(caller)); });
   if (!video) video_not_found();
   if (video->status != VideoStatus::ready && !(caller && may_manage(*caller, video->owner_id))) video_not_found();
-  return with_owner_name(std::move(*video));
+  return std::move(*video);
 }
 
 void VideoService::remove(const auth::AuthUser& caller, const std::string& id) {
@@ -242,16 +292,19 @@ ViewCount VideoService::view(const std::optional<auth::AuthUser>& caller, const 
   });
 }
 
-Video VideoService::status(const std::string& id) {
-  const std::string ref = video_ref(id);
-  auto video = db_.transact([&](pqxx::work& tx) { return repo::find_video(tx, ref, std::nullopt); });
-  if (!video) video_not_found();
-  return *video;
+Video VideoService::status(const std::optional<auth::AuthUser>& caller, const std::string& id) {
+  Video video = visible_video(caller, id);
+  if (video.status == VideoStatus::processing) {
+    video.queue_position = db_.transact([&](pqxx::work& tx) { return repo::queue_position(tx, video.id); });
+  }
+  return video;
 }
 
 fs::path VideoService::hls_path(const std::string& id, HlsFile file, const std::string& variant,
                                 const std::string& name) const {
   const fs::path dir = video_dir(video_ref(id));
+  std::error_code no_master;
+  if (!fs::is_regular_file(dir / "master.m3u8", no_master)) throw ApiError(ErrorCode::not_found, "File not found");
   switch (file) {
     case HlsFile::master: return dir / "master.m3u8";
     case HlsFile::best_playlist: return dir / "playlist.m3u8";

@@ -15,6 +15,7 @@
 #include "modules/users/accounts.hpp"
 #include "reelhub/db/pool.hpp"
 #include "reelhub/auth/identity.hpp"
+#include "reelhub/core/config.hpp"
 
 namespace reelhub::videos {
 
@@ -24,6 +25,14 @@ struct NewVideo {
   std::string description;
   std::filesystem::path source;
 };
+
+/// What one upload may be and what one user may store (upload_* config keys).
+struct UploadLimits {
+  std::uint64_t quota_bytes = 0;  // all of a user's videos
+  int max_duration_seconds = 0;
+  std::int64_t max_pixels = 0;  // width x height as displayed
+};
+UploadLimits upload_limits(const Config& config);
 
 /// Which file of a video's HLS directory a request names.
 enum class HlsFile { master, best_playlist, thumbnail, preview, in_variant };
@@ -35,10 +44,11 @@ class VideoService {
   static constexpr std::size_t kMaxComment = 2000;      // code points
 
   /// `on_uploaded` wakes the transcode workers.
-  VideoService(db::Pool& db, std::filesystem::path media_root, std::function<void()> on_uploaded);
+  VideoService(db::Pool& db, std::filesystem::path media_root, UploadLimits limits, std::function<void()> on_uploaded);
 
-  /// Probes the source (415 when it is no video), stores the row and moves the source into the
-  /// video's directory, where a transcode worker finds it.
+  /// Probes the source (415 when it is no video; 422 `duration_exceeded` / `resolution_exceeded`
+  /// past the limits), checks the owner's quota (413 `storage_quota_exceeded`), stores the row
+  /// and moves the source into the video's directory, where a transcode worker finds it.
   Video upload(const auth::AuthUser& caller, const NewVideo& video);
   /// Ready videos to anyone; processing and failed ones only to their owner (and admins).
   Video get(const std::optional<auth::AuthUser>& caller, const std::string& id);
@@ -57,12 +67,16 @@ class VideoService {
   void delete_comment(const auth::AuthUser& caller, const std::string& id, const std::string& comment_id);
   /// One counted view per viewer (user, else IP) per video per hour.
   ViewCount view(const std::optional<auth::AuthUser>& caller, const std::string& remote_ip, const std::string& id);
-  /// Any video by id (the id is the secret): status, progress, rungs.
-  Video status(const std::string& id);
+  /// Status, progress and rungs, as get() shows videos: a ready one to anyone, a processing or
+  /// failed one (its progress, its place in the queue, its failure reason) only to its owner and
+  /// admins, 404 to others.
+  Video status(const std::optional<auth::AuthUser>& caller, const std::string& id);
 
   /// The path of an HLS file of a video, built from validated parts only: 404 for anything else
   /// (an id that is no UUID; for in_variant, a variant that is no rung name or a name other than
-  /// index.m3u8 and segment_<n>.ts). Whether the file exists is for the caller to find out.
+  /// index.m3u8 and segment_<n>.ts) and for every file of a video whose master.m3u8 is missing:
+  /// the transcode removes it first and writes it last, so nothing of a ladder in the making (or
+  /// of a failed one) is served. Whether the file itself exists is for the caller to find out.
   std::filesystem::path hls_path(const std::string& id, HlsFile file, const std::string& variant = {},
                                  const std::string& name = {}) const;
   std::filesystem::path video_dir(const std::string& canonical_id) const;
@@ -72,10 +86,13 @@ class VideoService {
   std::size_t remove_abandoned_dirs(std::chrono::seconds min_age);
 
  private:
+  /// The video when `caller` may see it (the rule of get()); 404 otherwise.
+  Video visible_video(const std::optional<auth::AuthUser>& caller, const std::string& id);
   Video with_owner_name(Video video);
 
   db::Pool& db_;
   std::filesystem::path videos_dir_;
+  UploadLimits limits_;
   std::function<void()> on_uploaded_;
   users::Accounts accounts_;
 };

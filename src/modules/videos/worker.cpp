@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "reelhub/media/transcode.hpp"
 #include "repo.hpp"
@@ -16,6 +17,19 @@ namespace fs = std::filesystem;
 constexpr auto kPollInterval = std::chrono::seconds(1);
 /// Progress is stored at most this often (each store also renews the lease).
 constexpr auto kProgressWriteInterval = std::chrono::seconds(1);
+/// The reason the owner reads when a transcode stopped for a cause of the server's (the disk,
+/// the database, a bug) rather than of the source; the exception's own text, which may name
+/// server paths, goes to the log only.
+constexpr const char* kServerFailure = "the video could not be processed because of a server error";
+
+/// Bytes of the files under a video's directory but its source: what stays once the source goes.
+std::int64_t renditions_size(const fs::path& dir) {
+  std::uintmax_t bytes = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    if (entry.is_regular_file() && entry.path() != dir / "source") bytes += entry.file_size();
+  }
+  return static_cast<std::int64_t>(bytes);
+}
 
 }  // namespace
 
@@ -54,7 +68,7 @@ jobs::Handlers<Job> TranscodeWorkers::job_handlers() {
               return repo::renew_job(tx, job.video_id, owner, static_cast<int>(lease.count()), std::nullopt);
             });
           },
-      .run = [this](const Job& job, jobs::Lease& lease) { process(job, lease); },
+      .run = [this](const Job& job, jobs::Lease& lease) { run(job, lease); },
       .fail = [this](const Job& job, const std::string& owner, const std::string& reason) { fail(job, owner, reason); },
       .release = [this](const Job& job, const std::string& owner,
                         const std::optional<std::string>& reason) { release(job, owner, reason); },
@@ -96,6 +110,21 @@ void TranscodeWorkers::leave(const Job& job) {
   fs::remove_all(videos_dir_ / job.video_id, ignored);
 }
 
+void TranscodeWorkers::run(const Job& job, jobs::Lease& lease) {
+  // What a job throws becomes its stored (and published) reason: only reasons written for the
+  // owner pass through.
+  try {
+    process(job, lease);
+  } catch (const jobs::PermanentError&) {
+    throw;
+  } catch (const media::TranscodeCancelled&) {
+    throw;
+  } catch (const std::exception& e) {
+    spdlog::warn("video {}: transcode attempt {} failed: {}", job.video_id, job.attempts, e.what());
+    throw std::runtime_error(kServerFailure);
+  }
+}
+
 void TranscodeWorkers::process(const Job& job, jobs::Lease& lease) {
   const fs::path dir = videos_dir_ / job.video_id;
   const fs::path source = dir / "source";
@@ -121,7 +150,9 @@ void TranscodeWorkers::process(const Job& job, jobs::Lease& lease) {
   };
   const media::TranscodeOptions options{.segment_seconds = config_.transcode_segment_seconds,
                                         .threads = config_.transcode_threads,
-                                        .preset = config_.transcode_preset};
+                                        .preset = config_.transcode_preset,
+                                        .max_seconds = static_cast<double>(config_.upload_max_duration_seconds),
+                                        .max_pixels = config_.upload_max_pixels};
   const media::TranscodeResult result = [&] {
     try {
       return media::transcode_to_hls(source, dir, options, progress);
@@ -129,14 +160,16 @@ void TranscodeWorkers::process(const Job& job, jobs::Lease& lease) {
       if (!lease.stopping()) leave(job);
       throw;  // the runner gives the job back when it is stopping
     } catch (const media::TranscodeError& e) {
+      spdlog::warn("video {}: {}", job.video_id, e.detail());
       throw jobs::PermanentError(e.what());  // the same source fails the same way again
     }
   }();
   std::vector<std::string> variants;
   for (const auto& v : result.variants) variants.push_back(v.name);
+  const std::int64_t storage_bytes = renditions_size(dir);
   const bool ours = db_.transact([&](pqxx::work& tx) {
     return repo::finish_job(tx, job.video_id, lease.owner(), result.duration_seconds, result.width, result.height,
-                            variants);
+                            variants, storage_bytes);
   });
   if (!ours) return;
   std::error_code ignored;

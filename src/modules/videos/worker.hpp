@@ -42,6 +42,8 @@ class TranscodeWorkers {
  private:
   /// What the runner calls to claim, run, renew and settle transcode jobs.
   jobs::Handlers<Job> job_handlers();
+  /// process(), with any failure that is not the source's turned into a reason fit for the owner.
+  void run(const Job& job, jobs::Lease& lease);
   void process(const Job& job, jobs::Lease& lease);
   /// After a transcode stopped without the job being ours any more: when the video was deleted
   /// meanwhile, what the transcode wrote after the delete removed the directory must go too.
