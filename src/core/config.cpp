@@ -89,7 +89,7 @@ const std::vector<Key>& keys() {
       key("live_stall_seconds", &Config::live_stall_seconds, "a publisher silent this long is dropped (stream waits)"),
       key("live_waiting_timeout_seconds", &Config::live_waiting_timeout_seconds,
           "a started stream without a publisher this long is stopped"),
-      // Live limits (hardening, issue 9 item 5)
+      // Live limits
       key("live_max_segment_bytes", &Config::live_max_segment_bytes,
           "largest live segment in bytes; a keyframe cuts one at half of it, a publisher that would pass it is dropped"),
       key("live_max_channel_bytes", &Config::live_max_channel_bytes,
@@ -265,7 +265,7 @@ void validate(const Config& c) {
   if (c.live_window_segments < 2 || c.live_window_segments > 100) fail("live_window_segments must be 2..100");
   if (c.live_stall_seconds < 1) fail("live_stall_seconds must be positive");
   if (c.live_waiting_timeout_seconds < 1) fail("live_waiting_timeout_seconds must be positive");
-  // Live limits (hardening, issue 9 item 5)
+  // Live limits
   if (c.live_max_segment_bytes < (std::size_t{1} << 20)) fail("live_max_segment_bytes must be at least 1048576");
   if (c.live_max_bitrate_kbps < 100) fail("live_max_bitrate_kbps must be at least 100");
   if (c.live_max_streams_per_user < 1) fail("live_max_streams_per_user must be positive");

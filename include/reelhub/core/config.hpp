@@ -74,7 +74,7 @@ struct Config {
   int live_window_segments = 6;            // segments listed in the live playlist
   int live_stall_seconds = 5;              // no data from a publisher this long: it is gone
   int live_waiting_timeout_seconds = 600;  // started but no publisher this long: stopped
-  // Live limits (hardening, issue 9 item 5): what one publisher, one user and this server may
+  // Live limits: what one publisher, one user and this server may
   // cost. Segment and channel bytes fit a live_max_bitrate_kbps publisher whose keyframes are up
   // to 10 segment durations apart (25 Mbit/s x 20 s = 62.5 MB).
   std::size_t live_max_segment_bytes = std::size_t{64} << 20;  // open segment; past it: dropped
@@ -93,7 +93,7 @@ struct Config {
   int transcode_lease_seconds = 60;   // a job whose worker stops renewing it is resumed after this
   int transcode_segment_seconds = 4;  // HLS segment length and GOP
   std::string transcode_preset = "veryfast";
-  // Upload quotas (issue 9, item 6): what one user may store and how big one source may be.
+  // Upload quotas: what one user may store and how big one source may be.
   std::uint64_t upload_quota_bytes = std::uint64_t{10} << 30;  // 10 GiB per user, sources then renditions
   int upload_max_duration_seconds = 4 * 60 * 60;                // 4 h of video per upload
   std::int64_t upload_max_pixels = std::int64_t{3840} * 2160;   // width x height as displayed (4K UHD)
