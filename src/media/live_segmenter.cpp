@@ -30,7 +30,6 @@ LiveSegmenter::LiveSegmenter(const AVFormatContext& input, int video_index, int 
     : target_(target_duration),
       on_segment_(std::move(on_segment)),
       input_video_(video_index),
-      input_audio_(audio_index),
       clock_input_(video_index >= 0 ? video_index : audio_index),
       output_index_(input.nb_streams, -1),
       input_time_base_(input.nb_streams, AVRational{1, 90000}),
