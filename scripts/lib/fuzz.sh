@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# The libFuzzer targets (fuzz/): their build and one run of one target. Requires common.sh and
-# build.sh. Used by scripts/fuzz (long runs) and tests/fuzz/run.sh (scripts/test's short runs).
+# The libFuzzer targets (fuzz/): their build and one run of one target. Requires common.sh (and
+# build.sh for reelhub_build_fuzzers). Used by scripts/fuzz (long runs) and tests/fuzz/run.sh
+# (scripts/test's short runs).
 
 # The fuzz build: clang, every layer instrumented for the fuzzer, ASan + UBSan (CMake option
 # REELHUB_FUZZ), in a build dir of its own: build/fuzz/fuzzers/<target>.

@@ -6,7 +6,6 @@
 # the usual skip code: libFuzzer exits 77 when it finds a crash.)
 set -euo pipefail
 source "$(dirname "$0")/../../scripts/lib/common.sh"
-source "$REELHUB_ROOT/scripts/lib/build.sh"
 source "$REELHUB_ROOT/scripts/lib/fuzz.sh"
 
 binary=$1 seconds=$2 artifacts=$3
