@@ -9,6 +9,8 @@ REELHUB_DEB_PACKAGES=(
   libspdlog-dev libfmt-dev libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
   libswresample-dev libavfilter-dev libsrt-gnutls-dev libsodium-dev libjwt-dev libssl-dev
   libgtest-dev postgresql-15 ffmpeg srt-tools pkg-config cmake g++ ccache
+  # fuzz targets (fuzz/, scripts/fuzz): clang and its libFuzzer runtime
+  clang libclang-rt-14-dev
   # benchmark and smoke checks
   wrk nginx-light curl
 )

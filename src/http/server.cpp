@@ -275,7 +275,7 @@ asio::awaitable<void> Server::Impl::accept_loop() {
       continue;
     }
     ++open_connections;
-    asio::co_spawn(ex, session(std::move(socket), std::move(*slot)), [this](std::exception_ptr e) {
+    asio::co_spawn(ex, session(std::move(socket), std::move(*slot)), [](std::exception_ptr e) {
       if (e) {
         try {
           std::rethrow_exception(e);

@@ -38,7 +38,6 @@ LiveSegmenter::LiveSegmenter(const AVFormatContext& input, int video_index, int 
       max_bytes_(max_segment_bytes),
       on_segment_(std::move(on_segment)),
       input_video_(video_index),
-      input_audio_(audio_index),
       clock_input_(video_index >= 0 ? video_index : audio_index),
       output_index_(input.nb_streams, -1),
       input_time_base_(input.nb_streams, AVRational{1, 90000}),

@@ -16,6 +16,7 @@
 #include "reelhub/core/validation.hpp"
 #include "reelhub/media/bitrate_window.hpp"
 #include "reelhub/media/ffmpeg.hpp"
+#include "reelhub/media/ingest_demux.hpp"
 #include "reelhub/media/stream_id.hpp"
 
 namespace reelhub::media {
@@ -29,11 +30,6 @@ constexpr int kReadPollMs = 250;
 /// a misconfigured encoder retries every few milliseconds.
 constexpr int kRefusalsBeforeThrottle = 10;
 constexpr auto kRefusalWindow = std::chrono::seconds(10);
-/// What libavformat may read to find the streams: ~1 s of a high-bitrate publisher. Garbage
-/// fails within this much instead of being searched for MPEG-TS sync bytes indefinitely.
-constexpr const char* kProbeSize = "2000000";
-constexpr const char* kAnalyzeMicros = "2000000";
-constexpr auto kAnalyzeTime = std::chrono::seconds(2);
 constexpr std::size_t kSrtMessageMax = 1500;
 /// The bitrate limit compares the average over this window, in 250 ms steps: long enough that a
 /// keyframe or a burst after a network hiccup passes, short enough to drop an abuser in seconds.
@@ -191,72 +187,25 @@ void SrtIngestServer::Session::run() {
 void SrtIngestServer::Session::ingest() {
   const int timeout = kReadPollMs;
   srt_setsockflag(socket_.get(), SRTO_RCVTIMEO, &timeout, sizeof timeout);
-  media_deadline_ = Clock::now() + kAnalyzeTime + server_.options_.stall_timeout;
+  media_deadline_ = Clock::now() + kDemuxAnalyzeDuration + server_.options_.stall_timeout;
 
   IOContextPtr io = make_io_context(64 * 1024, false, this, &Session::read_packet, nullptr, nullptr);
-  AVFormatContext* raw = avformat_alloc_context();
-  if (raw == nullptr) throw std::bad_alloc();
-  raw->pb = io.get();
-  raw->flags |= AVFMT_FLAG_CUSTOM_IO;
-  AVDictionary* opts = nullptr;
-  av_dict_set(&opts, "probesize", kProbeSize, 0);
-  av_dict_set(&opts, "analyzeduration", kAnalyzeMicros, 0);
-  const int opened = avformat_open_input(&raw, nullptr, av_find_input_format("mpegts"), &opts);
-  av_dict_free(&opts);
-  if (opened < 0) {  // avformat_open_input freed `raw`
-    if (reason_.empty()) reason_ = "not an MPEG-TS stream: " + av_error_string(opened);
-    return;
+  const DemuxEnd ended = demux_publisher(
+      *io, server_.options_.target_duration, server_.options_.max_segment_bytes,
+      {.first_data = [this] { return first_data_; },
+       .on_segment = [this](CutSegment segment,
+                            WallClock::time_point arrival) { channel_->add_segment(std::move(segment), arrival); },
+       .on_packet =
+           [this] {
+             media_deadline_ = Clock::now() + server_.options_.stall_timeout;
+             sample_stats();
+           }});
+  if (ended.segment_limit) {
+    drop_for_limit("segment_bytes", ended.reason);
+  } else if (reason_.empty()) {
+    // A failed read already said why (stall, disconnect, shutdown); the demuxer's view comes second.
+    reason_ = ended.reason;
   }
-  InputFormatPtr input(raw);
-  if (const int err = avformat_find_stream_info(input.get(), nullptr); err < 0) {
-    if (reason_.empty()) reason_ = "cannot read stream parameters: " + av_error_string(err);
-    return;
-  }
-  const int video = av_find_best_stream(input.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
-  const int audio = av_find_best_stream(input.get(), AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0);
-  if (video < 0) {
-    reason_ = "no video stream in the published MPEG-TS";
-    return;
-  }
-  const AVCodecID vcodec = input->streams[video]->codecpar->codec_id;
-  if (vcodec != AV_CODEC_ID_H264 && vcodec != AV_CODEC_ID_HEVC) {
-    reason_ = std::string("unsupported video codec ") + avcodec_get_name(vcodec) + " (H.264 or HEVC only)";
-    return;
-  }
-  if (audio >= 0 && input->streams[audio]->codecpar->codec_id != AV_CODEC_ID_AAC) {
-    reason_ = std::string("unsupported audio codec ") + avcodec_get_name(input->streams[audio]->codecpar->codec_id) +
-              " (AAC only)";
-    return;
-  }
-
-  WallClock::time_point arrival;
-  LiveSegmenter segmenter(*input, video, audio, server_.options_.target_duration, server_.options_.max_segment_bytes,
-                          first_data_,
-                          [&](CutSegment segment) { channel_->add_segment(std::move(segment), arrival); });
-  PacketPtr packet = make_packet();
-  for (;;) {
-    const int err = av_read_frame(input.get(), packet.get());
-    if (err < 0) {
-      if (reason_.empty()) reason_ = "stream ended: " + av_error_string(err);
-      break;
-    }
-    arrival = WallClock::now();
-    media_deadline_ = Clock::now() + server_.options_.stall_timeout;
-    // A packet the segmenter refuses ends the session, but what it cut and holds stays published.
-    try {
-      segmenter.write(*packet, arrival);
-    } catch (const SegmentLimitExceeded& e) {
-      drop_for_limit("segment_bytes", e.what());
-      break;
-    } catch (const std::runtime_error& e) {
-      reason_ = e.what();
-      break;
-    }
-    av_packet_unref(packet.get());
-    sample_stats();
-  }
-  arrival = WallClock::now();
-  segmenter.finish();  // the part since the last keyframe is kept for the recording
 }
 
 int SrtIngestServer::Session::read_packet(void* opaque, std::uint8_t* buf, int size) {

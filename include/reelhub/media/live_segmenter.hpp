@@ -64,7 +64,7 @@ class LiveSegmenter {
   std::chrono::milliseconds target_;
   std::size_t max_bytes_;
   SegmentReady on_segment_;
-  int input_video_, input_audio_;
+  int input_video_;
   int clock_input_;  // the stream whose timestamps measure segment length (video when present)
   AVRational clock_time_base_;
   OutputFormatPtr muxer_;

@@ -50,7 +50,8 @@ StreamService::StreamService(db::Pool& db, ws::Hub& hub, metrics::Registry& metr
   };
   for (const auto& [name, figure] : figures) {
     metrics.describe(name, "gauge", "live publisher figure (SRT statistics, segment production lag), by stream");
-    metrics.gauge_callback(name, [this, figure] {
+    // An init-capture: clang before 16 cannot capture a structured binding itself.
+    metrics.gauge_callback(name, [this, figure = figure] {
       std::vector<std::pair<metrics::Labels, double>> out;
       for (const auto& channel : channels_.all())
         if (channel->has_publisher()) out.push_back({{{"stream", channel->stream_id()}}, figure(channel->stats())});

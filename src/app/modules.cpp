@@ -1,0 +1,82 @@
+#include "modules.hpp"
+
+#include <chrono>
+#include <functional>
+
+#include "modules/auth/routes.hpp"
+#include "modules/chats/routes.hpp"
+#include "modules/notifications/routes.hpp"
+#include "modules/ops/routes.hpp"
+#include "modules/recordings/routes.hpp"
+#include "modules/streams/routes.hpp"
+#include "modules/users/routes.hpp"
+#include "modules/videos/routes.hpp"
+#include "reelhub/core/error.hpp"
+#include "reelhub/ws/live_hub.hpp"
+
+namespace reelhub::app {
+namespace {
+
+/// GET /ws as a route: it carries the ws_connect rate limit. Upgrades never reach its handler
+/// (the server hands them to the upgrade hook); a plain GET gets 400.
+void register_websocket_route(http::Router& router) {
+  const http::RouteOptions options{.access = http::Access::public_, .rate_policy = "ws_connect", .blocking = false};
+  router.add(
+      "GET", ws::kEndpointPath,
+      [](http::Request&) -> http::Response {
+        throw ApiError(ErrorCode::bad_request, "GET /ws is a WebSocket endpoint: send an Upgrade: websocket request");
+      },
+      options);
+}
+
+}  // namespace
+
+streams::StreamOptions Modules::stream_options(const Config& c, const std::filesystem::path& media_root) {
+  return {.live = {.target_duration = std::chrono::milliseconds(c.live_segment_ms),
+                   .window = static_cast<std::size_t>(c.live_window_segments),
+                   .stall_timeout = std::chrono::seconds(c.live_stall_seconds),
+                   .max_segment_bytes = c.live_max_segment_bytes,
+                   .max_channel_bytes = c.live_max_channel_bytes,
+                   .max_bitrate_kbps = c.live_max_bitrate_kbps},
+          .waiting_timeout = std::chrono::seconds(c.live_waiting_timeout_seconds),
+          .media_root = media_root,
+          .public_host = c.public_host,
+          .srt_port = c.srt_port,
+          .max_streams_per_user = c.live_max_streams_per_user,
+          .max_streams = static_cast<std::size_t>(c.live_max_streams)};
+}
+
+Modules::Modules(const modules::Context& ctx, std::function<void(const std::string& session_id)> on_session_ended)
+    : health(ctx.db, ctx.media_root),
+      accounts(ctx.db, ctx.tokens,
+               {.refresh_ttl_seconds = ctx.config.refresh_token_ttl_seconds,
+                .reuse_grace_seconds = ctx.config.refresh_reuse_grace_seconds,
+                .on_session_ended = std::move(on_session_ended)}),
+      notifications(ctx.db, ctx.hub),
+      users(ctx.db, ctx.media_root,
+            std::bind_front(&notifications::NotificationService::notify_new_subscriber, &notifications)),
+      // Config always has "chat_send" (a default that a config file may only override).
+      chats(ctx.db, ctx.hub, notifications, ctx.config.rate_limits.at("chat_send")),
+      recordings(ctx.db, ctx.hub, ctx.media_root,
+                 {.workers = ctx.config.recording_workers,
+                  .live_retention = std::chrono::seconds(ctx.config.live_retention_seconds)}),
+      // A stopped stream with media becomes a recording (enqueue is idempotent and durable).
+      streams(ctx.db, ctx.hub, ctx.metrics, channels, stream_options(ctx.config, ctx.media_root),
+              [this](const streams::EndedStream& s) {
+                recordings.enqueue(
+                    {.stream_id = s.stream_id, .user_id = s.user_id, .title = s.title, .username = s.username});
+              }),
+      transcoder(ctx.config, ctx.db, ctx.hub, ctx.metrics, ctx.media_root),
+      videos(ctx.db, ctx.media_root, videos::upload_limits(ctx.config), [this] { transcoder.wake(); }) {
+  ops::register_routes(ctx, health);
+  auth::register_routes(ctx, accounts);
+  notifications::register_routes(ctx, notifications);
+  users::register_routes(ctx, users);
+  chats::register_routes(ctx, chats);
+  register_websocket_route(ctx.router);
+  recordings::register_routes(ctx, recordings);
+  streams::register_routes(ctx, streams);
+  videos::register_routes(ctx, videos);
+}
+
+}  // namespace reelhub::app

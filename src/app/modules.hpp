@@ -1,0 +1,47 @@
+#pragma once
+// Every module's services, built once and wired onto a modules::Context: the routes (GET /ws
+// included) and hub topics. Nothing starts here (App::serve starts and stops the background
+// parts in order), so the fuzz targets build the very same router without threads, sockets or
+// a reachable database.
+
+#include <functional>
+#include <string>
+
+#include "modules/auth/service.hpp"
+#include "modules/chats/service.hpp"
+#include "modules/kit/context.hpp"
+#include "modules/notifications/service.hpp"
+#include "modules/ops/health.hpp"
+#include "modules/recordings/service.hpp"
+#include "modules/streams/service.hpp"
+#include "modules/users/service.hpp"
+#include "modules/videos/service.hpp"
+#include "modules/videos/worker.hpp"
+#include "reelhub/media/live_channel.hpp"
+
+namespace reelhub::app {
+
+/// Declared in construction order: a service is built after the ones it is handed.
+struct Modules {
+  /// `on_session_ended`: a session the auth module ended (logout, reuse, deactivation), for the
+  /// hub to drop from every instance's session cache and to close its WebSockets.
+  Modules(const modules::Context& ctx, std::function<void(const std::string& session_id)> on_session_ended);
+  Modules(const Modules&) = delete;
+  Modules& operator=(const Modules&) = delete;
+
+  /// The live settings of the streams module and the SRT listener, from the configuration.
+  static streams::StreamOptions stream_options(const Config& c, const std::filesystem::path& media_root);
+
+  ops::HealthService health;
+  auth::AuthService accounts;
+  notifications::NotificationService notifications;
+  users::UsersService users;
+  chats::ChatService chats;
+  recordings::RecordingService recordings;
+  media::LiveChannels channels;
+  streams::StreamService streams;
+  videos::TranscodeWorkers transcoder;
+  videos::VideoService videos;
+};
+
+}  // namespace reelhub::app
