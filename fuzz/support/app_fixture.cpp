@@ -98,7 +98,7 @@ http::Response AppFixture::serve(http::Request& req) const {
     req.body_file = body_file;
   }
   pipeline.admit(req, prepared);
-  http::Response res = prepared.response ? *prepared.response : pipeline.invoke(*prepared.route, req);
+  http::Response res = prepared.response ? *prepared.response : pipeline.invoke(prepared, req);
   pipeline.finish(req, prepared, res, started);
   std::error_code ignored;
   fs::remove(body_file, ignored);
