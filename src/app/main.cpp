@@ -23,18 +23,22 @@ int main(int argc, char** argv) {
   }
   reelhub::init_logging(cl.config.log_format, cl.config.log_level);
   reelhub::media::route_libav_logs();
+  int status = 1;
   try {
+    // The app's threads have all stopped when it goes out of scope, so nothing logs after it.
     reelhub::app::App app(std::move(cl.config));
     if (cl.command == "migrate") {
       const int applied = app.migrate();
       spdlog::info("migrations up to date ({} applied)", applied);
-      return 0;
+      status = 0;
+    } else {
+      status = app.serve();
     }
-    return app.serve();
   } catch (const reelhub::ApiError& e) {
     spdlog::critical("cannot start: {} (is PostgreSQL running and DATABASE_URL right?)", e.what());
   } catch (const std::exception& e) {
     spdlog::critical("cannot start: {}", e.what());
   }
-  return 1;
+  reelhub::stop_logging();
+  return status;
 }

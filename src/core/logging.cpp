@@ -1,5 +1,6 @@
 #include "reelhub/core/logging.hpp"
 
+#include <spdlog/async.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -8,6 +9,8 @@
 
 namespace reelhub {
 namespace {
+
+constexpr std::size_t kLogQueueLines = 8192;
 
 /// %j: the message as JSON fields — merged when it is a JSON object, else "msg":"...".
 class JsonPayloadFlag : public spdlog::custom_flag_formatter {
@@ -29,7 +32,11 @@ class JsonPayloadFlag : public spdlog::custom_flag_formatter {
 }  // namespace
 
 void init_logging(const std::string& format, const std::string& level) {
-  auto logger = std::make_shared<spdlog::logger>("reelhub", std::make_shared<spdlog::sinks::stdout_sink_mt>());
+  // Lines are formatted and written by one background thread, so an io thread's access log line
+  // costs a queue push, not a write(2). A full queue blocks the caller rather than dropping lines.
+  spdlog::init_thread_pool(kLogQueueLines, 1);
+  auto logger = std::make_shared<spdlog::async_logger>("reelhub", std::make_shared<spdlog::sinks::stdout_sink_mt>(),
+                                                       spdlog::thread_pool(), spdlog::async_overflow_policy::block);
   if (format == "json") {
     auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
     formatter->add_flag<JsonPayloadFlag>('j').set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%j})");
@@ -42,6 +49,8 @@ void init_logging(const std::string& format, const std::string& level) {
   spdlog::set_default_logger(std::move(logger));
   spdlog::flush_every(std::chrono::seconds(1));
 }
+
+void stop_logging() { spdlog::shutdown(); }
 
 std::string escape_for_log(std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";

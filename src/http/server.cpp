@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/sendfile.h>
 #include <unistd.h>
 
 #include <boost/asio.hpp>
@@ -37,10 +38,13 @@ namespace {
 
 /// One open connection, as the drain logic sees it.
 struct Connection {
-  asio::any_io_executor strand;          // the session's strand; all access to `stream` runs on it
+  asio::any_io_executor executor;        // its event loop's; all access to `stream` runs there
   beast::tcp_stream* stream = nullptr;   // null once the session has ended
   std::atomic<bool> idle{true};  // waiting for the first byte of a request
 };
+
+/// The most one sendfile(2) call sends, so one large file does not hold the loop for long.
+constexpr std::uint64_t kSendfileChunk = 1 << 20;
 
 /// Closes a file descriptor on scope exit.
 struct Fd {
@@ -94,21 +98,36 @@ void copy_headers(const Response& res, bhttp::response<Body>& out) {
 
 }  // namespace
 
+/// One io thread's event loop and its own listening socket on the shared port (SO_REUSEPORT):
+/// the kernel spreads new connections over the loops, and a connection lives on one loop for
+/// its whole life, so serving a request never wakes another thread.
+struct EventLoop {
+  asio::io_context ioc{1};  // run by one thread: Asio keeps posted work in a thread-local queue
+  tcp::acceptor acceptor{ioc};
+};
+
 struct Server::Impl {
   Impl(const Config& c, Pipeline& p, metrics::Registry& m)
       : config(c),
         pipeline(p),
         metrics(m),
-        threads(c.io_threads > 0 ? c.io_threads : std::max(1u, std::thread::hardware_concurrency())),
-        ioc(threads),
+        loops(make_loops(c.io_threads > 0 ? c.io_threads : std::max(1u, std::thread::hardware_concurrency()))),
         workers(static_cast<std::size_t>(c.db_pool_size)),
-        acceptor(ioc),
-        grace_timer(ioc),
+        grace_timer(loops.front()->ioc),
         client_address(c.trusted_proxies),
         peers(c.max_connections_per_ip, client_address),
         body_budget(c.body_memory_budget_bytes) {}
 
-  asio::awaitable<void> accept_loop();
+  static std::vector<std::unique_ptr<EventLoop>> make_loops(unsigned count) {
+    std::vector<std::unique_ptr<EventLoop>> loops;
+    for (unsigned i = 0; i < count; ++i) loops.push_back(std::make_unique<EventLoop>());
+    return loops;
+  }
+  void stop_loops() {
+    for (auto& loop : loops) loop->ioc.stop();
+  }
+
+  asio::awaitable<void> accept_loop(tcp::acceptor& acceptor);
   asio::awaitable<void> session(tcp::socket socket, PeerConnections::Slot slot);
   /// Waits for the first byte of the next request under the idle timeout; false: close.
   asio::awaitable<bool> await_request(beast::tcp_stream& stream, beast::flat_buffer& buffer);
@@ -135,6 +154,8 @@ struct Server::Impl {
   /// a moment, so closing the socket does not reset it before the client has read the answer.
   asio::awaitable<void> linger(beast::tcp_stream& stream);
   asio::awaitable<bool> write_response(beast::tcp_stream& stream, const Request& req, Response& res, bool keep_alive);
+  /// Sends `length` bytes of `fd` from `offset` with sendfile(2); false when the connection ends.
+  asio::awaitable<bool> send_file(beast::tcp_stream& stream, int fd, std::uint64_t offset, std::uint64_t length);
   asio::awaitable<Response> run_handler(const Prepared& prepared, Request& req);
   asio::awaitable<boost::system::error_code> read_body_to_file(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                                                bhttp::request_parser<bhttp::buffer_body>& parser,
@@ -145,10 +166,8 @@ struct Server::Impl {
   const Config& config;
   Pipeline& pipeline;
   metrics::Registry& metrics;
-  int threads;
-  asio::io_context ioc;
+  std::vector<std::unique_ptr<EventLoop>> loops;  // one per io thread; the first also runs the drain
   asio::thread_pool workers;  // blocking handlers: PostgreSQL, password hashing, media probing
-  tcp::acceptor acceptor;
   asio::steady_timer grace_timer;
   std::atomic<int> open_connections{0};
   std::atomic<bool> draining{false};
@@ -179,15 +198,28 @@ Server::Server(const Config& config, Pipeline& pipeline, metrics::Registry& metr
 Server::~Server() { impl_->workers.join(); }
 
 void Server::listen() {
-  auto& a = impl_->acceptor;
-  const tcp::endpoint ep(asio::ip::make_address(impl_->config.http_host), impl_->config.http_port);
-  a.open(ep.protocol());
-  a.set_option(asio::socket_base::reuse_address(true));
-  a.bind(ep);
-  a.listen(asio::socket_base::max_listen_connections);
+  using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+  tcp::endpoint ep(asio::ip::make_address(impl_->config.http_host), impl_->config.http_port);
+  if (ep.port() != 0) {
+    // Sockets that all set SO_REUSEPORT share a port, so another server of the same user
+    // already listening there would not make our bind fail: a probe without it does.
+    tcp::acceptor probe(impl_->loops.front()->ioc);
+    probe.open(ep.protocol());
+    probe.set_option(asio::socket_base::reuse_address(true));
+    probe.bind(ep);
+  }
+  for (auto& loop : impl_->loops) {
+    auto& a = loop->acceptor;
+    a.open(ep.protocol());
+    a.set_option(asio::socket_base::reuse_address(true));
+    a.set_option(reuse_port(true));
+    a.bind(ep);
+    a.listen(asio::socket_base::max_listen_connections);
+    ep.port(a.local_endpoint().port());  // port 0: the others join the port the first was given
+  }
 }
 
-std::uint16_t Server::port() const { return impl_->acceptor.local_endpoint().port(); }
+std::uint16_t Server::port() const { return impl_->loops.front()->acceptor.local_endpoint().port(); }
 
 void Server::on_drain(std::function<void()> fn) { impl_->drain_hooks.push_back(std::move(fn)); }
 
@@ -195,19 +227,20 @@ void Server::on_upgrade(std::string pattern, UpgradeHook hook) {
   impl_->upgrade_hooks[std::move(pattern)] = std::move(hook);
 }
 
-asio::any_io_executor Server::executor() { return impl_->ioc.get_executor(); }
+asio::any_io_executor Server::executor() { return impl_->loops.front()->ioc.get_executor(); }
 
 void Server::drain() { impl_->start_drain(); }
 
 void Server::run() {
   auto& impl = *impl_;
-  asio::co_spawn(impl.ioc, impl.accept_loop(), [](std::exception_ptr e) {
-    if (e) std::rethrow_exception(e);
-  });
-  spdlog::info("HTTP listening on {}:{} with {} io threads", impl.config.http_host, port(), impl.threads);
+  for (auto& loop : impl.loops)
+    asio::co_spawn(loop->ioc, impl.accept_loop(loop->acceptor), [](std::exception_ptr e) {
+      if (e) std::rethrow_exception(e);
+    });
+  spdlog::info("HTTP listening on {}:{} with {} io threads", impl.config.http_host, port(), impl.loops.size());
   std::vector<std::thread> pool;
-  for (int i = 1; i < impl.threads; ++i) pool.emplace_back([&impl] { impl.ioc.run(); });
-  impl.ioc.run();
+  for (std::size_t i = 1; i < impl.loops.size(); ++i) pool.emplace_back([loop = impl.loops[i].get()] { loop->ioc.run(); });
+  impl.loops.front()->ioc.run();
   for (auto& t : pool) t.join();
   impl.workers.join();
   spdlog::info("HTTP server stopped");
@@ -215,15 +248,19 @@ void Server::run() {
 
 void Server::Impl::start_drain() {
   if (draining.exchange(true)) return;
-  boost::system::error_code ignored;
-  acceptor.close(ignored);  // new connections are refused from here on
+  // New connections are refused from here on; each acceptor is closed on its own loop's thread.
+  for (auto& loop : loops)
+    asio::post(loop->ioc, [&acceptor = loop->acceptor] {
+      boost::system::error_code ignored;
+      acceptor.close(ignored);
+    });
   for (auto& hook : drain_hooks) hook();
   {
     // Idle keep-alive connections have nothing in flight: close them now. Busy ones close
     // themselves after their response.
     std::lock_guard lock(connections_mutex);
     for (auto& c : connections)
-      if (c->idle) asio::post(c->strand, [c] {
+      if (c->idle) asio::post(c->executor, [c] {
           if (c->stream && c->idle) c->stream->socket().close();
         });
   }
@@ -231,19 +268,19 @@ void Server::Impl::start_drain() {
   grace_timer.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
     spdlog::warn("shutdown grace period over with {} connections open", open_connections.load());
-    ioc.stop();
+    stop_loops();
   });
-  if (open_connections == 0) ioc.stop();
+  if (open_connections == 0) stop_loops();
 }
 
 void Server::Impl::connection_closed() {
-  if (--open_connections == 0 && draining) asio::post(ioc, [this] { ioc.stop(); });
+  if (--open_connections == 0 && draining) stop_loops();
 }
 
-asio::awaitable<void> Server::Impl::accept_loop() {
-  asio::steady_timer backoff(ioc);
+asio::awaitable<void> Server::Impl::accept_loop(tcp::acceptor& acceptor) {
+  asio::steady_timer backoff(acceptor.get_executor());
   for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), as_tuple);
+    auto [ec, socket] = co_await acceptor.async_accept(as_tuple);
     if (ec) {
       if (draining || !acceptor.is_open()) co_return;
       // EMFILE and friends: back off briefly instead of spinning on a failing accept.
@@ -351,7 +388,7 @@ asio::awaitable<boost::system::error_code> Server::Impl::read_body_to_file(
 asio::awaitable<void> Server::Impl::session(tcp::socket socket, [[maybe_unused]] PeerConnections::Slot slot) {
   beast::tcp_stream stream(std::move(socket));
   auto conn = std::make_shared<Connection>();
-  conn->strand = stream.get_executor();
+  conn->executor = stream.get_executor();
   conn->stream = &stream;
   std::list<std::shared_ptr<Connection>>::iterator registered;
   {
@@ -590,8 +627,8 @@ asio::awaitable<bool> Server::Impl::write_response(beast::tcp_stream& stream, co
     co_return !ec;
   }
 
-  // Files are streamed in chunks from the requested offset, so a multi-GB recording costs
-  // one 64 KiB buffer per connection.
+  // Files go from the page cache to the socket with sendfile(2): no copy through user space and
+  // no buffer per connection, whatever the size of the file.
   const FileBody& file = *res.file;
   Fd fd{::open(file.path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (fd.fd < 0) {
@@ -600,38 +637,45 @@ asio::awaitable<bool> Server::Impl::write_response(beast::tcp_stream& stream, co
     missing.file.reset();
     co_return co_await write_response(stream, req, missing, keep_alive);
   }
-  bhttp::response<bhttp::buffer_body> out{static_cast<bhttp::status>(res.status), 11};
+  bhttp::response<bhttp::empty_body> out{static_cast<bhttp::status>(res.status), 11};
   copy_headers(res, out);
   out.keep_alive(keep_alive);
   out.content_length(file.length);
-  out.body().data = nullptr;
-  out.body().more = !head && file.length > 0;
-  bhttp::response_serializer<bhttp::buffer_body> sr{out};
+  bhttp::response_serializer<bhttp::empty_body> sr{out};
   auto [hec, hn] = co_await bhttp::async_write_header(stream, sr, as_tuple);
   if (hec) co_return false;
   if (head) co_return true;
-  std::vector<char> chunk(64 * 1024);
-  std::uint64_t offset = file.offset;
-  std::uint64_t left = file.length;
+  co_return co_await send_file(stream, fd.fd, file.offset, file.length);
+}
+
+asio::awaitable<bool> Server::Impl::send_file(beast::tcp_stream& stream, int fd, std::uint64_t offset,
+                                              std::uint64_t length) {
+  auto& socket = stream.socket();
+  boost::system::error_code ec;
+  socket.native_non_blocking(true, ec);
+  if (ec) co_return false;
+  auto off = static_cast<off_t>(offset);
+  std::uint64_t left = length;
+  // tcp_stream's timeout covers its own operations only: a timer cancels the wait for a client
+  // that stops reading.
+  asio::steady_timer deadline(stream.get_executor());
   while (left > 0) {
-    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), left));
-    const ssize_t got = ::pread(fd.fd, chunk.data(), want, static_cast<off_t>(offset));
-    if (got <= 0) co_return false;  // file shrank underneath us: the length promised can't be kept
-    offset += got;
-    left -= got;
-    out.body().data = chunk.data();
-    out.body().size = static_cast<std::size_t>(got);
-    out.body().more = left > 0;
-    stream.expires_after(std::chrono::seconds(config.body_timeout_seconds));
-    auto [ec, n] = co_await bhttp::async_write(stream, sr, as_tuple);
-    if (ec == bhttp::error::need_buffer) continue;
-    if (ec) co_return false;
-  }
-  if (!sr.is_done()) {
-    out.body().data = nullptr;
-    out.body().more = false;
-    auto [ec, n] = co_await bhttp::async_write(stream, sr, as_tuple);
-    if (ec) co_return false;
+    const ssize_t sent = ::sendfile(socket.native_handle(), fd, &off, std::min<std::uint64_t>(left, kSendfileChunk));
+    if (sent > 0) {
+      left -= static_cast<std::uint64_t>(sent);
+      continue;
+    }
+    if (sent == 0) co_return false;  // the file shrank underneath us: the length promised can't be kept
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN) co_return false;
+    deadline.expires_after(std::chrono::seconds(config.body_timeout_seconds));
+    deadline.async_wait([&socket](const boost::system::error_code& timer_error) {
+      boost::system::error_code ignored;
+      if (!timer_error) socket.cancel(ignored);
+    });
+    auto [wait_error] = co_await socket.async_wait(tcp::socket::wait_write, as_tuple);
+    deadline.cancel();
+    if (wait_error) co_return false;
   }
   co_return true;
 }

@@ -4,6 +4,7 @@
 #include <spdlog/fmt/fmt.h>
 
 #include <sstream>
+#include <unordered_map>
 
 namespace reelhub::metrics {
 namespace {
@@ -47,7 +48,25 @@ std::string render_labels(const Labels& labels) {
   return out + "}";
 }
 
+namespace {
+std::atomic<std::uint64_t> next_registry_id{1};
+}  // namespace
+
+Registry::Registry() : id_(next_registry_id++) {}
+Registry::~Registry() = default;
+
 Registry::Family& Registry::family(const std::string& name) { return families_[name]; }
+
+Registry::Shard& Registry::local_shard() {
+  // Registry ids are never reused, so an entry of a destroyed registry is never looked up again.
+  thread_local std::unordered_map<std::uint64_t, Shard*> shards;
+  Shard*& shard = shards[id_];
+  if (!shard) {
+    std::lock_guard lock(mutex_);
+    shard = shards_.emplace_back(std::make_unique<Shard>()).get();
+  }
+  return *shard;
+}
 
 void Registry::describe(const std::string& name, const std::string& type, const std::string& help,
                         std::vector<double> buckets) {
@@ -56,13 +75,24 @@ void Registry::describe(const std::string& name, const std::string& type, const 
   f.type = type;
   f.help = help;
   // Buckets are fixed once something was observed: existing counts are laid out by them.
-  if (f.histograms.empty()) f.buckets = type == "histogram" && buckets.empty() ? default_buckets : std::move(buckets);
+  if (!f.observed) f.buckets = type == "histogram" && buckets.empty() ? default_buckets : std::move(buckets);
 }
 
 void Registry::inc(const std::string& name, const Labels& labels, double by) {
   const auto key = render_labels(labels);
-  std::lock_guard lock(mutex_);
-  family(name).values[key] += by;
+  Shard& shard = local_shard();
+  std::unique_lock lock(shard.mutex);
+  auto it = shard.counters.find(name);
+  if (it == shard.counters.end()) {
+    lock.unlock();
+    {
+      std::lock_guard registry_lock(mutex_);  // first use in this thread: make the family known
+      family(name);
+    }
+    lock.lock();
+    it = shard.counters.try_emplace(name).first;
+  }
+  it->second[key] += by;
 }
 
 void Registry::set(const std::string& name, const Labels& labels, double value) {
@@ -75,16 +105,30 @@ void Registry::set(const std::string& name, const Labels& labels, double value) 
 
 void Registry::observe(const std::string& name, const Labels& labels, double value) {
   const auto key = render_labels(labels);
-  std::lock_guard lock(mutex_);
-  auto& f = family(name);
-  if (f.buckets.empty()) {
-    f.type = "histogram";
-    f.buckets = default_buckets;
+  Shard& shard = local_shard();
+  std::unique_lock lock(shard.mutex);
+  auto it = shard.histograms.find(name);
+  if (it == shard.histograms.end()) {
+    lock.unlock();
+    std::vector<double> buckets;
+    {
+      std::lock_guard registry_lock(mutex_);  // first use in this thread: fix and copy the buckets
+      auto& f = family(name);
+      if (f.buckets.empty()) {
+        f.type = "histogram";
+        f.buckets = default_buckets;
+      }
+      f.observed = true;
+      buckets = f.buckets;
+    }
+    lock.lock();
+    it = shard.histograms.try_emplace(name, Shard::Observed{std::move(buckets), {}}).first;
   }
-  auto& h = f.histograms[key];
-  if (h.counts.empty()) h.counts.assign(f.buckets.size(), 0);
-  for (std::size_t i = 0; i < f.buckets.size(); ++i)
-    if (value <= f.buckets[i]) ++h.counts[i];
+  const auto& buckets = it->second.buckets;
+  auto& h = it->second.series[key];
+  if (h.counts.empty()) h.counts.assign(buckets.size(), 0);
+  for (std::size_t i = 0; i < buckets.size(); ++i)
+    if (value <= buckets[i]) ++h.counts[i];
   h.sum += value;
   ++h.count;
 }
@@ -98,11 +142,17 @@ void Registry::gauge_callback(const std::string& name,
 }
 
 double Registry::value(const std::string& name, const Labels& labels) const {
+  const auto key = render_labels(labels);
   std::lock_guard lock(mutex_);
-  auto it = families_.find(name);
-  if (it == families_.end()) return 0;
-  auto v = it->second.values.find(render_labels(labels));
-  return v == it->second.values.end() ? 0 : v->second;
+  double total = 0;
+  if (auto it = families_.find(name); it != families_.end())
+    if (auto v = it->second.values.find(key); v != it->second.values.end()) total += v->second;
+  for (const auto& shard : shards_) {
+    std::lock_guard shard_lock(shard->mutex);
+    if (auto it = shard->counters.find(name); it != shard->counters.end())
+      if (auto v = it->second.find(key); v != it->second.end()) total += v->second;
+  }
+  return total;
 }
 
 std::string Registry::render() const {
@@ -116,15 +166,33 @@ std::string Registry::render() const {
   std::map<std::string, std::vector<std::pair<Labels, double>>> computed;
   for (auto& [name, fn] : callbacks) computed[name] = fn();
 
-  std::ostringstream out;
   std::lock_guard lock(mutex_);
+  // The shards summed: family -> rendered label set -> value, and the same for histograms.
+  std::map<std::string, std::map<std::string, double>> values;
+  std::map<std::string, std::map<std::string, Histogram>> histograms;
+  for (const auto& [name, f] : families_) values[name] = f.values;
+  for (const auto& shard : shards_) {
+    std::lock_guard shard_lock(shard->mutex);
+    for (const auto& [name, series] : shard->counters)
+      for (const auto& [labels, v] : series) values[name][labels] += v;
+    for (const auto& [name, observed] : shard->histograms)
+      for (const auto& [labels, h] : observed.series) {
+        auto& total = histograms[name][labels];
+        if (total.counts.empty()) total.counts.assign(h.counts.size(), 0);
+        for (std::size_t i = 0; i < h.counts.size(); ++i) total.counts[i] += h.counts[i];
+        total.sum += h.sum;
+        total.count += h.count;
+      }
+  }
+
+  std::ostringstream out;
   for (const auto& [name, f] : families_) {
     if (!f.help.empty()) out << "# HELP " << name << ' ' << f.help << '\n';
     out << "# TYPE " << name << ' ' << f.type << '\n';
-    for (const auto& [labels, v] : f.values) out << name << labels << ' ' << format_value(v) << '\n';
+    for (const auto& [labels, v] : values[name]) out << name << labels << ' ' << format_value(v) << '\n';
     if (auto it = computed.find(name); it != computed.end())
       for (const auto& [labels, v] : it->second) out << name << render_labels(labels) << ' ' << format_value(v) << '\n';
-    for (const auto& [labels, h] : f.histograms) {
+    for (const auto& [labels, h] : histograms[name]) {
       for (std::size_t i = 0; i < f.buckets.size(); ++i)
         out << name << "_bucket" << with_label(labels, "le", format_value(f.buckets[i])) << ' ' << h.counts[i] << '\n';
       out << name << "_bucket" << with_label(labels, "le", "+Inf") << ' ' << h.count << '\n';

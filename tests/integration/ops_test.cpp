@@ -190,5 +190,21 @@ TEST_F(OpsTest, CorsRefusesOtherOrigins) {
   EXPECT_FALSE(actual.has_header("Access-Control-Allow-Origin")) << actual;
 }
 
+TEST_F(OpsTest, ASecondServerOnATakenPortRefusesToStart) {
+  // Every io thread listens with SO_REUSEPORT; without the probe bind a second server of the
+  // same user would silently share the port and take half of the first one's connections.
+  ServerOptions options{.database_url = stack().db.url(),
+                        .env = {{"REELHUB_HTTP_PORT", std::to_string(stack().server.port())}},
+                        .ready_timeout = std::chrono::seconds(20)};
+  try {
+    ServerProcess second(options);
+    FAIL() << "a second server started on port " << stack().server.port();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("exited (code 1)"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("in use"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(http().get("/health/live").status, 200);
+}
+
 }  // namespace
 }  // namespace reelhub::testing

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "reelhub/metrics/registry.hpp"
 
@@ -213,6 +215,61 @@ TEST(Metrics, DescribedFamilyWithoutSeries) {
   EXPECT_EQ(r.render(),
             "# HELP reelhub_http_rate_limited_total Requests refused with 429 by policy\n"
             "# TYPE reelhub_http_rate_limited_total counter\n");
+}
+
+TEST(Metrics, ThreadsCountApartAndAScrapeSumsThem) {
+  // Each thread updates its own shard; nothing may be lost or counted twice in the sum, and a
+  // scrape while they run sees a consistent, growing total.
+  Registry r;
+  r.describe("work_total", "counter", "Work");
+  r.describe("work_seconds", "histogram", "Work time", {1});
+  constexpr int kThreads = 4;
+  constexpr int kEach = 20'000;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&r] {
+      for (int i = 0; i < kEach; ++i) {
+        r.inc("work_total", {{"kind", "a"}});
+        r.observe("work_seconds", {}, 0.5);
+      }
+    });
+  double seen = 0;
+  while (seen < kThreads * kEach) {
+    const double now = r.value("work_total", {{"kind", "a"}});
+    EXPECT_GE(now, seen);
+    seen = now;
+    if (seen < kThreads * kEach) std::this_thread::yield();
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(r.render(),
+            "# HELP work_seconds Work time\n"
+            "# TYPE work_seconds histogram\n"
+            "work_seconds_bucket{le=\"1\"} 80000\n"
+            "work_seconds_bucket{le=\"+Inf\"} 80000\n"
+            "work_seconds_sum 40000\n"
+            "work_seconds_count 80000\n"
+            "# HELP work_total Work\n"
+            "# TYPE work_total counter\n"
+            "work_total{kind=\"a\"} 80000\n");
+}
+
+TEST(Metrics, ARegistryMadeWhereAnotherDiedStartsEmpty) {
+  // Shards are found per thread by registry; a new registry must not inherit a dead one's.
+  for (int round = 0; round < 3; ++round) {
+    Registry r;
+    r.inc("rounds_total");
+    EXPECT_EQ(r.value("rounds_total"), 1);
+  }
+}
+
+TEST(Metrics, BucketsStayFixedOnceAThreadObserved) {
+  Registry r;
+  r.observe("late_seconds", {}, 3);
+  r.describe("late_seconds", "histogram", "Described late", {1});  // too late to change the layout
+  const auto text = r.render();
+  EXPECT_NE(text.find("late_seconds_bucket{le=\"5\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("late_seconds_bucket{le=\"2.5\"} 0\n"), std::string::npos) << text;  // default layout kept
+  EXPECT_NE(text.find("# HELP late_seconds Described late\n"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -7,7 +7,10 @@ namespace reelhub {
 
 /// Sets spdlog's default logger: `text` for people, `json` for log shippers (one object per
 /// line; a message that is itself a JSON object is merged into the line as fields).
+/// Lines are written by a background thread: call stop_logging() before the process exits.
 void init_logging(const std::string& format, const std::string& level);
+/// Writes the lines still queued and stops the logging thread; nothing may log afterwards.
+void stop_logging();
 
 /// `text` safe to put in a text log line: control characters (C0, DEL), backslash and double
 /// quote come out as \xNN, \\ and \", so a client-supplied value (a decoded path, a stream id)

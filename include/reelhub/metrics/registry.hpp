@@ -1,6 +1,7 @@
 #pragma once
 // A small Prometheus registry: counters, gauges and histograms with labels, rendered in the
-// text exposition format by GET /metrics.
+// text exposition format by GET /metrics. Counters and histograms are kept per thread and summed
+// when scraped, so the request path of one io thread never waits for another's.
 
 #include <atomic>
 #include <cstdint>
@@ -17,6 +18,11 @@ using Labels = std::vector<std::pair<std::string, std::string>>;
 
 class Registry {
  public:
+  Registry();
+  ~Registry();
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
   void inc(const std::string& name, const Labels& labels = {}, double by = 1);
   void set(const std::string& name, const Labels& labels, double value);
   void observe(const std::string& name, const Labels& labels, double value);
@@ -41,14 +47,29 @@ class Registry {
     std::string type = "counter";
     std::string help;
     std::vector<double> buckets;
-    std::map<std::string, double> values;         // rendered label set -> value
-    std::map<std::string, Histogram> histograms;  // rendered label set -> histogram
+    bool observed = false;                         // buckets are fixed from then on
+    std::map<std::string, double> values;          // gauges set(): rendered label set -> value
     std::function<std::vector<std::pair<Labels, double>>()> callback;
   };
+  /// Counters and histograms updated by one thread; a scrape sums every shard. Its mutex is taken
+  /// by that thread for each update and by a scrape, so io threads never contend with each other.
+  struct Shard {
+    std::mutex mutex;
+    std::map<std::string, std::map<std::string, double>, std::less<>> counters;  // family -> labels -> sum
+    struct Observed {
+      std::vector<double> buckets;  // the family's, copied once
+      std::map<std::string, Histogram> series;
+    };
+    std::map<std::string, Observed, std::less<>> histograms;  // family -> its series
+  };
   Family& family(const std::string& name);
+  /// The calling thread's shard of this registry, made on its first update.
+  Shard& local_shard();
 
+  const std::uint64_t id_;  // tells this registry's shards from those of one destroyed before it
   mutable std::mutex mutex_;
   std::map<std::string, Family> families_;
+  std::vector<std::unique_ptr<Shard>> shards_;
 };
 
 std::string render_labels(const Labels& labels);
