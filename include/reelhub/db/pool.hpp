@@ -72,6 +72,17 @@ class Pool {
     });
   }
 
+  /// Runs `fn(pqxx::nontransaction&)` outside a transaction block: each statement commits on its
+  /// own, which saves the BEGIN and COMMIT round trips of transact(). Only for reads made of one
+  /// statement: several would not see one snapshot.
+  template <class Fn>
+  auto read(Fn&& fn) {
+    return with_connection([&](pqxx::connection& c) {
+      pqxx::nontransaction tx(c);
+      return fn(tx);
+    });
+  }
+
   /// Runs `fn(pqxx::connection&)` with the same broken-connection handling as transact().
   /// A pooled connection found dead (the database restarted) is retried once on a fresh one:
   /// nothing was committed on it — a failed commit is pqxx::in_doubt_error, never retried.

@@ -42,7 +42,7 @@ std::optional<Account> Accounts::find_by_login(const std::string& email_or_usern
 }
 
 std::optional<Account> Accounts::find_by_id(std::int64_t id) {
-  return to_account(db_.transact([&](pqxx::work& tx) { return repo::find_user(tx, id); }));
+  return to_account(db_.read([&](pqxx::nontransaction& tx) { return repo::find_user(tx, id); }));
 }
 
 bool Accounts::is_active(std::int64_t id) {

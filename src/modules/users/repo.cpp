@@ -172,7 +172,7 @@ UserRow insert_user(pqxx::work& tx, const std::string& username, const std::stri
   });
 }
 
-std::optional<UserRow> find_user(pqxx::work& tx, std::int64_t id) {
+std::optional<UserRow> find_user(pqxx::transaction_base& tx, std::int64_t id) {
   return first_user(tx.exec_prepared(kFindUser.name(), id));
 }
 

@@ -41,7 +41,7 @@ namespace repo {
 /// Throws ApiError(conflict) naming the field when the username or e-mail is taken.
 UserRow insert_user(pqxx::work& tx, const std::string& username, const std::string& email,
                     const std::string& password_hash, auth::Role role);
-std::optional<UserRow> find_user(pqxx::work& tx, std::int64_t id);
+std::optional<UserRow> find_user(pqxx::transaction_base& tx, std::int64_t id);
 /// By e-mail or username, both case-insensitive; an e-mail match wins.
 std::optional<UserRow> find_user_by_login(pqxx::work& tx, const std::string& email_or_username);
 UserState user_state(pqxx::work& tx, std::int64_t id);

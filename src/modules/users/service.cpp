@@ -61,7 +61,7 @@ UsersService::UsersService(db::Pool& db, std::filesystem::path media_root, Subsc
     : db_(db), avatar_dir_(std::move(media_root) / "avatars"), on_subscribed_(std::move(on_subscribed)) {}
 
 Profile UsersService::own_profile(const auth::AuthUser& caller) {
-  auto row = db_.transact([&](pqxx::work& tx) { return repo::find_user(tx, caller.id); });
+  auto row = db_.read([&](pqxx::nontransaction& tx) { return repo::find_user(tx, caller.id); });
   if (!row) user_not_found();
   return private_view(*row);
 }
@@ -75,7 +75,7 @@ Profile UsersService::update_profile(const auth::AuthUser& caller, const Profile
 }
 
 Profile UsersService::public_profile(std::int64_t user_id) {
-  auto row = db_.transact([&](pqxx::work& tx) { return repo::find_user(tx, user_id); });
+  auto row = db_.read([&](pqxx::nontransaction& tx) { return repo::find_user(tx, user_id); });
   if (!row || !row->is_active) user_not_found();
   return public_view(*row);
 }
