@@ -1,0 +1,67 @@
+#pragma once
+// What the rooms module stores: watch-together rooms, their participants (each with the seat the
+// cap counts), invitations to private rooms, and the server-held playback state.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace reelhub::rooms {
+
+/// What a room plays: an uploaded video (by its id) or a recording (by its stream id, the public id
+/// of recordings).
+enum class MediaKind { video, recording };
+const char* media_kind_name(MediaKind kind);
+std::optional<MediaKind> parse_media_kind(std::string_view name);
+
+/// How a participant holds their place. The cap counts `host` and `ordinary` seats; subscribers of
+/// the host's channel take `subscriber` seats, which are not counted. Decided when the user joins.
+enum class Seat { host, subscriber, ordinary };
+const char* seat_name(Seat seat);
+std::optional<Seat> parse_seat(std::string_view name);
+
+struct Media {
+  MediaKind kind = MediaKind::video;
+  std::string id;     // uuid
+  std::string title;  // as it was when the room was made
+};
+
+/// Server-authoritative playback: `position` seconds at `updated_at` (server clock), advancing at
+/// `rate` while playing.
+struct Playback {
+  std::string state;  // playing | paused
+  double position = 0;
+  double rate = 1;
+  std::string updated_at;  // ISO 8601 Z
+};
+
+struct Participant {
+  std::int64_t id = 0;
+  std::string username;
+  Seat seat = Seat::ordinary;
+  std::string joined_at;  // ISO 8601 Z
+};
+
+struct Room {
+  std::string id;  // uuid
+  std::string title;
+  bool is_private = false;
+  std::int64_t host_id = 0;
+  std::string host_username;
+  Media media;
+  Playback playback;
+  int slow_mode_seconds = 0;
+  std::int64_t participant_count = 0;
+  std::vector<Participant> participants;  // the detail only; in join order
+  std::string created_at;                 // ISO 8601 Z
+  std::string position;                   // keyset position in the list, the next page's cursor
+};
+
+struct RoomPage {
+  std::vector<Room> rooms{};
+  std::optional<std::string> next_cursor{};
+};
+
+}  // namespace reelhub::rooms
