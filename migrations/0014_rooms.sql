@@ -35,6 +35,10 @@ CREATE TABLE room_participants (
   user_id   bigint      NOT NULL REFERENCES users (id) ON DELETE CASCADE,
   seat      text        NOT NULL CHECK (seat IN ('host', 'subscriber', 'ordinary')),
   joined_at timestamptz NOT NULL DEFAULT now(),
+  -- The host lets this participant control playback too (the host always does).
+  can_control boolean NOT NULL DEFAULT false,
+  -- The participant's last room chat message: slow mode counts from it.
+  last_message_at timestamptz,
   PRIMARY KEY (room_id, user_id)
 );
 -- "Rooms I am in" (private rooms in the list).
@@ -57,3 +61,14 @@ CREATE TABLE room_kicks (
   created_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (room_id, user_id)
 );
+
+-- Room chat. A message outlives its author's seat (the history stays readable) but not the room.
+CREATE TABLE room_messages (
+  id         uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
+  room_id    uuid        NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+  user_id    bigint      NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  body       text        NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+-- The history, newest first, keyset paging.
+CREATE INDEX room_messages_history_idx ON room_messages (room_id, created_at DESC, id DESC);

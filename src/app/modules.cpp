@@ -69,7 +69,7 @@ Modules::Modules(const modules::Context& ctx, std::function<void(const std::stri
               }),
       transcoder(ctx.config, ctx.db, ctx.hub, ctx.metrics, ctx.media_root),
       videos(ctx.db, ctx.media_root, videos::upload_limits(ctx.config), [this] { transcoder.wake(); }),
-      rooms(ctx.db, ctx.hub, notifications, videos, recordings) {
+      rooms(ctx.db, ctx.hub, notifications, videos, recordings, std::chrono::milliseconds(ctx.config.room_heartbeat_ms)) {
   ops::register_routes(ctx, health);
   auth::register_routes(ctx, accounts);
   notifications::register_routes(ctx, notifications);

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <latch>
 #include <memory>
 #include <string>
@@ -25,6 +27,13 @@ const nlohmann::json kNoBody = nlohmann::json::object();
 
 class RoomsTest : public StackTest {
  protected:
+  /// A short disconnect grace, so a departure is seen within a test.
+  static void SetUpTestSuite() {
+    auto env = relaxed_rate_limits();
+    env["REELHUB_WS_DEPARTURE_GRACE_MS"] = "1500";
+    start_stack(env);
+  }
+
   static TestUser new_user(const std::string& prefix = "room") { return register_and_login(http(), prefix); }
 
   /// A video row in `status` owned by `owner` (no files: rooms only need the row).
@@ -99,6 +108,27 @@ class RoomsTest : public StackTest {
     ws->send({{"type", "subscribe"}, {"topic", "room:" + room}, {"id", "sub"}});
     ws->receive_until("subscribed", "sub");
     return ws;
+  }
+
+  /// Sends `message` about `room` (playback control, chat) and returns the reply (or error) to it.
+  static nlohmann::json request(WsClient& ws, const std::string& room, nlohmann::json message) {
+    static int next_id = 0;
+    const std::string id = "c" + std::to_string(++next_id);
+    message["room_id"] = room;
+    message["id"] = id;
+    ws.send(message);
+    for (;;) {
+      auto reply = ws.receive();
+      if (reply.value("id", nlohmann::json()) == id) return reply;
+    }
+  }
+
+  /// The next `playback` event of the room's topic whose cause is `cause`.
+  static nlohmann::json next_playback(WsClient& ws, const std::string& cause) {
+    for (;;) {
+      auto event = ws.receive_until("playback");
+      if (event.at("data").at("cause") == cause) return event.at("data");
+    }
   }
 };
 
@@ -411,6 +441,269 @@ TEST_F(RoomsTest, OnlyParticipantsSubscribeToTheRoomTopic) {
   ASSERT_EQ(join(stranger, id).status, 200);
   ws.send({{"type", "subscribe"}, {"topic", "room:" + id}, {"id", "sub2"}});
   ws.receive_until("subscribed", "sub2");
+}
+
+// Acceptance 3: the server holds the playback state; a late joiner gets it extrapolated to now.
+TEST_F(RoomsTest, LateJoinerGetsThePositionExtrapolatedToNow) {
+  const TestUser host = new_user("host"), guest = new_user(), late = new_user("late");
+  const std::string id = room_of(host);
+  ASSERT_EQ(join(guest, id).status, 200);
+  auto host_ws = listen(host, id);
+  auto guest_ws = listen(guest, id);
+
+  const auto seek = request(*host_ws, id, {{"type", "seek"}, {"position", 120}});
+  ASSERT_EQ(seek.at("type"), "seek") << seek;
+  EXPECT_EQ(seek.at("playback").at("state"), "paused");
+  EXPECT_EQ(seek.at("playback").at("position"), 120.0);
+  const auto play = request(*host_ws, id, {{"type", "play"}});
+  ASSERT_EQ(play.at("type"), "play") << play;
+  const auto started = play.at("playback");
+  EXPECT_EQ(started.at("state"), "playing");
+  EXPECT_EQ(started.at("position"), 120.0);
+  EXPECT_EQ(started.at("rate"), 1.0);
+
+  // Every member hears of each change, stamped with the server's clock.
+  EXPECT_EQ(next_playback(*guest_ws, "seek").at("position"), 120.0);
+  const auto heard = next_playback(*guest_ws, "play");
+  EXPECT_EQ(heard.at("state"), "playing");
+  EXPECT_EQ(heard.at("updated_at_ms"), started.at("updated_at_ms"));
+  EXPECT_EQ(heard.at("room_id"), id);
+
+  // What is tested is time passing on the server: 2 s of it.
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  auto joined = join(late, id);
+  ASSERT_EQ(joined.status, 200) << joined;
+  const auto state = joined.json().at("playback");
+  EXPECT_EQ(state.at("state"), "playing");
+  const double elapsed = (state.at("updated_at_ms").get<double>() - started.at("updated_at_ms").get<double>()) / 1000;
+  EXPECT_NEAR(state.at("position").get<double>(), 120.0 + elapsed, 0.001) << state;  // by its own stamp
+  EXPECT_NEAR(state.at("position").get<double>(), 122.0, 0.1) << state;
+  // GET shows the same state, brought to its own moment.
+  const auto again = room(late, id).at("playback");
+  EXPECT_NEAR(again.at("position").get<double>() - state.at("position").get<double>(),
+              (again.at("updated_at_ms").get<double>() - state.at("updated_at_ms").get<double>()) / 1000, 0.001);
+}
+
+// Acceptance 3: only the host, and whom the host grants it, controls playback; bad control
+// messages are refused.
+TEST_F(RoomsTest, OnlyTheHostControlsPlayback) {
+  const TestUser host = new_user("host"), guest = new_user(), stranger = new_user();
+  const std::string id = room_of(host);
+  ASSERT_EQ(join(guest, id).status, 200);
+  auto guest_ws = listen(guest, id);
+
+  const auto refused = request(*guest_ws, id, {{"type", "pause"}});
+  EXPECT_EQ(refused.at("type"), "error");
+  EXPECT_EQ(refused.at("code"), 403) << refused;
+
+  WsClient outsider(stack().server.port());
+  authenticate(outsider, stranger.access_token);
+  EXPECT_EQ(request(outsider, id, {{"type", "play"}}).at("code"), 404);
+
+  auto host_ws = listen(host, id);
+  EXPECT_EQ(request(*host_ws, id, {{"type", "seek"}, {"position", -1}}).at("code"), 422);
+  EXPECT_EQ(request(*host_ws, id, {{"type", "seek"}, {"position", "10"}}).at("code"), 422);
+  EXPECT_EQ(request(*host_ws, id, {{"type", "rate"}, {"rate", 0}}).at("code"), 422);
+  EXPECT_EQ(request(*host_ws, id, {{"type", "rate"}, {"rate", 9}}).at("code"), 422);
+  EXPECT_EQ(request(*host_ws, "not-a-room", {{"type", "play"}}).at("code"), 404);
+  const auto rate = request(*host_ws, id, {{"type", "rate"}, {"rate", 1.5}});
+  EXPECT_EQ(rate.at("playback").at("rate"), 1.5) << rate;
+  EXPECT_EQ(room(host, id).at("playback").at("rate"), 1.5);
+
+  // The host grants the guest control, then takes it back.
+  const auto grant = [&](WsClient& ws, bool allowed) {
+    return request(ws, id, {{"type", "room.control"}, {"user_id", guest.id}, {"allowed", allowed}});
+  };
+  EXPECT_EQ(grant(*guest_ws, true).at("code"), 403);
+  const auto granted = grant(*host_ws, true);
+  ASSERT_EQ(granted.at("can_control"), true) << granted;
+  EXPECT_EQ(guest_ws->receive_until("participant.control").at("data").at("user_id"), guest.id);
+  EXPECT_EQ(request(*guest_ws, id, {{"type", "pause"}}).at("playback").at("state"), "paused");
+  const auto participants = room(host, id).at("participants");
+  EXPECT_TRUE(std::all_of(participants.begin(), participants.end(),
+                          [](const nlohmann::json& p) { return p.at("can_control") == true; }))
+      << participants;
+  grant(*host_ws, false);
+  EXPECT_EQ(request(*guest_ws, id, {{"type", "play"}}).at("code"), 403);
+  EXPECT_EQ(request(*host_ws, id, {{"type", "room.control"}, {"user_id", stranger.id}, {"allowed", true}}).at("code"),
+            404);
+}
+
+// Acceptance 3: the state repeats every second while playing, and stops with a pause.
+TEST_F(RoomsTest, HeartbeatRepeatsTheStateWhilePlaying) {
+  const TestUser host = new_user("host"), guest = new_user();
+  const std::string id = room_of(host);
+  ASSERT_EQ(join(guest, id).status, 200);
+  auto host_ws = listen(host, id);
+  auto guest_ws = listen(guest, id);
+
+  request(*host_ws, id, {{"type", "seek"}, {"position", 10}});
+  const auto started = request(*host_ws, id, {{"type", "play"}}).at("playback");
+  const auto first = next_playback(*guest_ws, "heartbeat");
+  const auto second = next_playback(*guest_ws, "heartbeat");
+  EXPECT_EQ(first.at("state"), "playing");
+  for (const auto& beat : {first, second}) {
+    const double elapsed = (beat.at("updated_at_ms").get<double>() - started.at("updated_at_ms").get<double>()) / 1000;
+    EXPECT_NEAR(beat.at("position").get<double>(), 10.0 + elapsed, 0.001) << beat;
+  }
+  EXPECT_GT(second.at("updated_at_ms").get<double>(), first.at("updated_at_ms").get<double>());
+
+  request(*host_ws, id, {{"type", "pause"}});
+  EXPECT_EQ(next_playback(*guest_ws, "pause").at("state"), "paused");
+  // Paused: nothing more arrives for well over a heartbeat.
+  EXPECT_THROW(guest_ws->receive(std::chrono::milliseconds(2500)), std::runtime_error);
+}
+
+// Acceptance 3: time.sync (NTP-style) estimates the server's clock; on loopback it is ours.
+TEST_F(RoomsTest, TimeSyncEstimatesTheServerClock) {
+  const TestUser user = new_user();
+  WsClient ws(stack().server.port());
+  authenticate(ws, user.access_token);
+  const auto millis = [] {
+    return std::chrono::duration<double, std::milli>(std::chrono::system_clock::now().time_since_epoch()).count();
+  };
+  for (int i = 0; i < 5; ++i) {
+    const double t0 = millis();
+    ws.send({{"type", "time.sync"}, {"id", i}, {"t0", t0}});
+    const auto reply = ws.receive_until("time.sync", i);
+    const double t3 = millis();
+    EXPECT_EQ(reply.at("t0").get<double>(), t0);
+    const double t1 = reply.at("t1"), t2 = reply.at("t2");
+    EXPECT_LE(t1, t2);
+    const double offset = ((t1 - t0) + (t2 - t3)) / 2;
+    EXPECT_LT(std::abs(offset), 20.0) << "t0 " << t0 << " t1 " << t1 << " t2 " << t2 << " t3 " << t3;
+  }
+  ws.send({{"type", "time.sync"}, {"id", "bad"}});
+  EXPECT_EQ(ws.receive_until("error", "bad").at("code"), 400);
+}
+
+// Client requests are rate-limited per connection (ws_request_rate, 20 per second by default).
+TEST_F(RoomsTest, ClientRequestsAreRateLimited) {
+  const TestUser user = new_user();
+  WsClient ws(stack().server.port());
+  authenticate(ws, user.access_token);
+  for (int i = 0; i < 40; ++i) ws.send({{"type", "time.sync"}, {"id", i}, {"t0", 0}});
+  int limited = 0;
+  for (int i = 0; i < 40; ++i) {
+    const auto reply = ws.receive();
+    if (reply.at("type") == "error") {
+      EXPECT_EQ(reply.at("code"), 429) << reply;
+      EXPECT_GE(reply.at("retry_after"), 1);
+      ++limited;
+    }
+  }
+  EXPECT_GT(limited, 0);
+}
+
+// Acceptance 4: with a 5 s slow mode a second message within 5 s is refused with the wait.
+TEST_F(RoomsTest, SlowModeRefusesATooEarlyMessageWithTheSecondsLeft) {
+  const TestUser host = new_user("host"), guest = new_user();
+  const std::string id = room_of(host);
+  ASSERT_EQ(join(guest, id).status, 200);
+  auto host_ws = listen(host, id);
+  auto guest_ws = listen(guest, id);
+
+  EXPECT_EQ(request(*guest_ws, id, {{"type", "room.slow_mode"}, {"seconds", 5}}).at("code"), 403);  // host only
+  const auto slow = request(*host_ws, id, {{"type", "room.slow_mode"}, {"seconds", 5}});
+  ASSERT_EQ(slow.at("slow_mode_seconds"), 5) << slow;
+  EXPECT_EQ(guest_ws->receive_until("room.slow_mode").at("data").at("slow_mode_seconds"), 5);
+  EXPECT_EQ(room(guest, id).at("slow_mode_seconds"), 5);
+
+  const auto first = request(*guest_ws, id, {{"type", "room.message"}, {"text", "hello"}});
+  ASSERT_EQ(first.at("type"), "room.message") << first;
+  EXPECT_EQ(first.at("message").at("text"), "hello");
+  EXPECT_EQ(first.at("message").at("username"), guest.username);
+  const auto heard = host_ws->receive_until("message.created").at("data").at("message");
+  EXPECT_EQ(heard.at("id"), first.at("message").at("id"));
+
+  const auto early = request(*guest_ws, id, {{"type", "room.message"}, {"text", "again"}});
+  ASSERT_EQ(early.at("type"), "error") << early;
+  EXPECT_EQ(early.at("code"), 429);
+  const int wait = early.at("retry_after");
+  EXPECT_GE(wait, 1);
+  EXPECT_LE(wait, 5);
+  EXPECT_NE(early.at("message").get<std::string>().find(std::to_string(wait) + " s"), std::string::npos) << early;
+
+  // The host is exempt.
+  EXPECT_EQ(request(*host_ws, id, {{"type", "room.message"}, {"text", "one"}}).at("type"), "room.message");
+  EXPECT_EQ(request(*host_ws, id, {{"type", "room.message"}, {"text", "two"}}).at("type"), "room.message");
+
+  // What is tested is the wait itself: after it, the message is accepted.
+  std::this_thread::sleep_for(std::chrono::seconds(wait));
+  const auto later = request(*guest_ws, id, {{"type", "room.message"}, {"text", "again"}});
+  EXPECT_EQ(later.at("type"), "room.message") << later;
+}
+
+// Room chat: the last 50 messages on join, older ones by cursor, a length limit, the host deletes.
+TEST_F(RoomsTest, ChatHistoryLengthLimitAndDeletes) {
+  const TestUser host = new_user("host"), guest = new_user(), stranger = new_user();
+  const std::string id = room_of(host);
+  stack().db.exec("INSERT INTO room_messages (room_id, user_id, body, created_at) SELECT '" + id + "', " +
+                  std::to_string(host.id) +
+                  ", 'message ' || n, now() - make_interval(secs => 100 - n) FROM generate_series(1, 55) n");
+
+  auto joined = join(guest, id);
+  ASSERT_EQ(joined.status, 200) << joined;
+  const auto history = joined.json().at("messages");
+  ASSERT_EQ(history.at("messages").size(), 50u);
+  EXPECT_EQ(history["messages"][0].at("text"), "message 55");  // newest first
+  EXPECT_EQ(history["messages"][49].at("text"), "message 6");
+  EXPECT_EQ(history["messages"][0].at("username"), host.username);
+  const std::string cursor = history.at("next_cursor");
+  auto older = http().get("/api/rooms/" + id + "/messages?cursor=" + cursor, guest.auth());
+  ASSERT_EQ(older.status, 200) << older;
+  ASSERT_EQ(older.json().at("messages").size(), 5u);
+  EXPECT_EQ(older.json()["messages"][0].at("text"), "message 5");
+  EXPECT_TRUE(older.json().at("next_cursor").is_null());
+  EXPECT_TRUE(is_api_error(http().get("/api/rooms/" + id + "/messages", stranger.auth()), 404));
+  EXPECT_TRUE(is_api_error(http().get("/api/rooms/" + id + "/messages?cursor=nope", guest.auth()), 422));
+
+  auto guest_ws = listen(guest, id);
+  auto host_ws = listen(host, id);
+  EXPECT_EQ(request(*guest_ws, id, {{"type", "room.message"}, {"text", std::string(501, 'x')}}).at("code"), 422);
+  EXPECT_EQ(request(*guest_ws, id, {{"type", "room.message"}, {"text", "  "}}).at("code"), 422);
+  EXPECT_EQ(request(*guest_ws, id, {{"type", "room.message"}}).at("code"), 422);
+  WsClient outsider(stack().server.port());
+  authenticate(outsider, stranger.access_token);
+  EXPECT_EQ(request(outsider, id, {{"type", "room.message"}, {"text", "let me in"}}).at("code"), 404);
+
+  const auto sent = request(*guest_ws, id, {{"type", "room.message"}, {"text", std::string(500, 'y')}});
+  ASSERT_EQ(sent.at("type"), "room.message") << sent;
+  const std::string message_id = sent.at("message").at("id");
+  EXPECT_EQ(request(*guest_ws, id, {{"type", "room.message.delete"}, {"message_id", message_id}}).at("code"), 403);
+  const auto deleted = request(*host_ws, id, {{"type", "room.message.delete"}, {"message_id", message_id}});
+  EXPECT_EQ(deleted.at("message_id"), message_id) << deleted;
+  EXPECT_EQ(guest_ws->receive_until("message.deleted").at("data").at("message_id"), message_id);
+  EXPECT_EQ(request(*host_ws, id, {{"type", "room.message.delete"}, {"message_id", message_id}}).at("code"), 404);
+  const auto latest = http().get("/api/rooms/" + id + "/messages?limit=1", guest.auth()).json();
+  EXPECT_EQ(latest.at("messages")[0].at("text"), "message 55");
+}
+
+// A closed socket counts as leaving after the grace period (1.5 s here); a reconnect within it keeps
+// the seat; the host's closes the room.
+TEST_F(RoomsTest, DisconnectCountsAsLeavingAfterTheGracePeriod) {
+  const TestUser host = new_user("host"), guest = new_user();
+  const std::string id = room_of(host);
+  ASSERT_EQ(join(guest, id).status, 200);
+  auto host_ws = listen(host, id);
+
+  listen(guest, id)->close();
+  auto back = listen(guest, id);  // within the grace
+  // What is tested is that nothing happens when the grace runs out: wait past it.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  EXPECT_EQ(room(host, id).at("participant_count"), 2);
+
+  back->close();
+  const auto left = host_ws->receive_until("participant.left").at("data");
+  EXPECT_EQ(left.at("user_id"), guest.id);
+  EXPECT_EQ(left.at("reason"), "disconnected");
+  EXPECT_EQ(room(host, id).at("participant_count"), 1);
+
+  ASSERT_EQ(join(guest, id).status, 200);
+  auto guest_ws = listen(guest, id);
+  host_ws->close();
+  EXPECT_EQ(guest_ws->receive_until("room.closed").at("data").at("reason"), "host_disconnected");
+  EXPECT_TRUE(is_api_error(http().get("/api/rooms/" + id, guest.auth()), 404));
 }
 
 }  // namespace

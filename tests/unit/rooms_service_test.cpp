@@ -65,7 +65,7 @@ class RoomServiceTest : public ::testing::Test {
   notifications::NotificationService notifications_{pool_, hub_};
   videos::VideoService videos_{pool_, dir_.path(), videos::upload_limits(Config{}), [] {}};
   recordings::RecordingService recordings_{pool_, hub_, dir_.path(), {}};
-  RoomService service_{pool_, hub_, notifications_, videos_, recordings_};
+  RoomService service_{pool_, hub_, notifications_, videos_, recordings_, std::chrono::milliseconds(1000)};
 };
 
 TEST_F(RoomServiceTest, ConcurrentJoinsFillExactlyTheCappedSeats) {
@@ -106,7 +106,7 @@ TEST_F(RoomServiceTest, SeatsAreDecidedAtJoinAndSubscribersAreNotCounted) {
   const auto fan = make_user("fan");
   database_->exec("INSERT INTO subscriptions (subscriber_id, channel_id) VALUES (" + std::to_string(fan.id) + ", " +
                   std::to_string(host.id) + ")");
-  const Room full = service_.join(fan, room.id);
+  const Room full = service_.join(fan, room.id).room;
   EXPECT_EQ(full.participant_count, RoomService::kMaxCappedSeats + 1);
   const auto seat_of = [&](std::int64_t id) {
     return std::find_if(full.participants.begin(), full.participants.end(),

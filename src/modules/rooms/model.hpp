@@ -2,6 +2,7 @@
 // What the rooms module stores: watch-together rooms, their participants (each with the seat the
 // cap counts), invitations to private rooms, and the server-held playback state.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -31,17 +32,35 @@ struct Media {
 /// Server-authoritative playback: `position` seconds at `updated_at` (server clock), advancing at
 /// `rate` while playing.
 struct Playback {
-  std::string state;  // playing | paused
+  static constexpr double kMinRate = 0.25, kMaxRate = 4;
+  static constexpr double kMaxPosition = 1e7;  // seconds: beyond any video
+
+  bool playing = false;
   double position = 0;
   double rate = 1;
-  std::string updated_at;  // ISO 8601 Z
+  std::chrono::system_clock::time_point updated_at{};
+
+  /// This state as of `now`: while playing, the position advanced by rate * elapsed; stamped `now`.
+  Playback at(std::chrono::system_clock::time_point now) const;
 };
+
+/// A playback change a member with control sends over the WebSocket.
+enum class PlaybackAction { play, pause, seek, rate };
+const char* playback_action_name(PlaybackAction action);
+struct PlaybackControl {
+  PlaybackAction action = PlaybackAction::pause;
+  double value = 0;  // seek: the position; rate: the rate
+};
+/// The state after `control`, from `current` already brought to the moment of the change
+/// (Playback::at); the result keeps that stamp.
+Playback apply(Playback current, const PlaybackControl& control);
 
 struct Participant {
   std::int64_t id = 0;
   std::string username;
   Seat seat = Seat::ordinary;
   std::string joined_at;  // ISO 8601 Z
+  bool can_control = false;  // the host granted them playback control (the host has it anyway)
 };
 
 struct Room {
@@ -57,6 +76,22 @@ struct Room {
   std::vector<Participant> participants;  // the detail only; in join order
   std::string created_at;                 // ISO 8601 Z
   std::string position;                   // keyset position in the list, the next page's cursor
+};
+
+/// A room chat message.
+struct RoomMessage {
+  std::string id;  // uuid
+  std::int64_t user_id = 0;
+  std::string username;
+  std::string text;
+  std::string created_at;  // ISO 8601 Z
+  std::string position;    // keyset position in the history, the next page's cursor
+};
+
+/// History, newest first.
+struct MessagePage {
+  std::vector<RoomMessage> messages{};
+  std::optional<std::string> next_cursor{};
 };
 
 struct RoomPage {

@@ -26,7 +26,8 @@ const db::Statement kRoomKey{"rooms.room_key", "SELECT host_id, is_private, titl
 const db::Statement kStanding{"rooms.standing", R"sql(
 SELECT (SELECT seat FROM room_participants WHERE room_id = $1::uuid AND user_id = $2),
        EXISTS (SELECT 1 FROM room_invites WHERE room_id = $1::uuid AND user_id = $2),
-       EXISTS (SELECT 1 FROM room_kicks WHERE room_id = $1::uuid AND user_id = $2)
+       EXISTS (SELECT 1 FROM room_kicks WHERE room_id = $1::uuid AND user_id = $2),
+       COALESCE((SELECT can_control FROM room_participants WHERE room_id = $1::uuid AND user_id = $2), false)
 )sql"};
 
 const db::Statement kCappedSeats{
@@ -49,14 +50,69 @@ INSERT INTO room_invites (room_id, user_id, invited_by) VALUES ($1::uuid, $2, $3
 
 const std::string kRoomColumns = R"sql(
 r.id::text, r.host_id, r.title, r.is_private, r.media_kind, r.media_id::text, r.media_title, r.playback_state,
-r.playback_position, r.playback_rate, r.playback_updated_at, r.slow_mode_seconds, r.created_at,
+r.playback_position, r.playback_rate, trunc(extract(epoch FROM r.playback_updated_at) * 1000000)::bigint AS playback_us,
+r.slow_mode_seconds, r.created_at,
 (SELECT count(*) FROM room_participants p WHERE p.room_id = r.id) AS participant_count,
 trunc(extract(epoch FROM r.created_at) * 1000000)::bigint AS created_us)sql";
+
+const db::Statement kLockPlayback{"rooms.lock_playback", R"sql(
+SELECT playback_state, playback_position, playback_rate, trunc(extract(epoch FROM playback_updated_at) * 1000000)::bigint
+FROM rooms WHERE id = $1::uuid FOR UPDATE)sql"};
+const db::Statement kSavePlayback{"rooms.save_playback", R"sql(
+UPDATE rooms SET playback_state = $2, playback_position = $3, playback_rate = $4,
+                 playback_updated_at = to_timestamp($5::bigint / 1000000.0)
+WHERE id = $1::uuid)sql"};
+
+Playback playback_of(const std::string& state, double position, double rate, std::int64_t micros) {
+  return Playback{.playing = state == "playing",
+                  .position = position,
+                  .rate = rate,
+                  .updated_at = std::chrono::system_clock::time_point(std::chrono::microseconds(micros))};
+}
+
+const db::Statement kChatGate{"rooms.chat_gate", R"sql(
+SELECT p.seat, r.slow_mode_seconds, extract(epoch FROM clock_timestamp() - p.last_message_at)::float8
+FROM rooms r LEFT JOIN room_participants p ON p.room_id = r.id AND p.user_id = $2
+WHERE r.id = $1::uuid)sql"};
+
+const std::string kMessageColumns =
+    "id::text, user_id, body, created_at, trunc(extract(epoch FROM created_at) * 1000000)::bigint";
+
+const db::Statement kInsertMessage{"rooms.insert_message", R"sql(
+WITH m AS (
+  INSERT INTO room_messages (room_id, user_id, body) VALUES ($1::uuid, $2, $3)
+  RETURNING id, user_id, body, created_at
+), seat AS (
+  UPDATE room_participants SET last_message_at = (SELECT created_at FROM m) WHERE room_id = $1::uuid AND user_id = $2
+)
+SELECT )sql" + kMessageColumns + " FROM m"};
+
+const db::Statement kSetControl{"rooms.set_control",
+                                "UPDATE room_participants SET can_control = $3 WHERE room_id = $1::uuid AND user_id = $2"};
+
+const db::Statement kDeleteMessage{"rooms.delete_message",
+                                   "DELETE FROM room_messages WHERE room_id = $1::uuid AND id = $2::uuid"};
+const db::Statement kSetSlowMode{"rooms.set_slow_mode", "UPDATE rooms SET slow_mode_seconds = $2 WHERE id = $1::uuid"};
+const db::Statement kMessages{"rooms.messages", "SELECT " + kMessageColumns + R"sql( FROM room_messages
+WHERE room_id = $1::uuid
+  AND ($2::bigint IS NULL OR (trunc(extract(epoch FROM created_at) * 1000000)::bigint, id) < ($2, $3::uuid))
+ORDER BY created_at DESC, id DESC LIMIT $4)sql"};
+
+RoomMessage message_row(const pqxx::row& r) {
+  RoomMessage m{.id = r[0].as<std::string>(),
+                .user_id = r[1].as<std::int64_t>(),
+                .username = {},
+                .text = r[2].as<std::string>(),
+                .created_at = iso8601_from_pg(r[3].as<std::string>()),
+                .position = {}};
+  m.position = r[4].as<std::string>() + "_" + m.id;
+  return m;
+}
 
 const db::Statement kFindRoom{"rooms.find_room", "SELECT " + kRoomColumns + " FROM rooms r WHERE r.id = $1::uuid"};
 
 const db::Statement kParticipants{"rooms.participants", R"sql(
-SELECT user_id, seat, joined_at FROM room_participants WHERE room_id = $1::uuid ORDER BY joined_at, user_id
+SELECT user_id, seat, joined_at, can_control FROM room_participants WHERE room_id = $1::uuid ORDER BY joined_at, user_id
 )sql"};
 
 // $1 viewer (NULL: anonymous), $2/$3 media kind and id, $4 LIKE pattern, $5/$6 keyset position, $7 limit.
@@ -85,10 +141,8 @@ Room room_row(const pqxx::row& r) {
   room.media = Media{.kind = parse_media_kind(r["media_kind"].as<std::string>()).value(),  // CHECK admits no other
                      .id = r["media_id"].as<std::string>(),
                      .title = r["media_title"].as<std::string>()};
-  room.playback = Playback{.state = r["playback_state"].as<std::string>(),
-                           .position = r["playback_position"].as<double>(),
-                           .rate = r["playback_rate"].as<double>(),
-                           .updated_at = iso8601_from_pg(r["playback_updated_at"].as<std::string>())};
+  room.playback = playback_of(r["playback_state"].as<std::string>(), r["playback_position"].as<double>(),
+                              r["playback_rate"].as<double>(), r["playback_us"].as<std::int64_t>());
   room.slow_mode_seconds = r["slow_mode_seconds"].as<int>();
   room.participant_count = r["participant_count"].as<std::int64_t>();
   room.created_at = iso8601_from_pg(r["created_at"].as<std::string>());
@@ -121,7 +175,8 @@ Standing standing(pqxx::work& tx, const std::string& room_id, std::int64_t user_
   const auto row = tx.exec_prepared1(kStanding.name(), room_id, user_id);
   std::optional<Seat> seat;
   if (!row[0].is_null()) seat = parse_seat(row[0].as<std::string>()).value();  // CHECK admits no other
-  return Standing{.seat = seat, .invited = row[1].as<bool>(), .kicked = row[2].as<bool>()};
+  return Standing{
+      .seat = seat, .invited = row[1].as<bool>(), .kicked = row[2].as<bool>(), .can_control = row[3].as<bool>()};
 }
 
 std::int64_t capped_seats(pqxx::work& tx, const std::string& room_id) {
@@ -144,6 +199,54 @@ bool insert_invite(pqxx::work& tx, const std::string& room_id, std::int64_t user
   return !tx.exec_prepared(kInsertInvite.name(), room_id, user_id, invited_by).empty();
 }
 
+std::optional<Playback> lock_playback(pqxx::work& tx, const std::string& room_id) {
+  const auto result = tx.exec_prepared(kLockPlayback.name(), room_id);
+  if (result.empty()) return std::nullopt;
+  const auto r = result[0];
+  return playback_of(r[0].as<std::string>(), r[1].as<double>(), r[2].as<double>(), r[3].as<std::int64_t>());
+}
+
+void save_playback(pqxx::work& tx, const std::string& room_id, const Playback& playback) {
+  const auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(playback.updated_at.time_since_epoch()).count();
+  tx.exec_prepared0(kSavePlayback.name(), room_id, playback.playing ? "playing" : "paused", playback.position,
+                    playback.rate, static_cast<std::int64_t>(micros));
+}
+
+ChatGate chat_gate(pqxx::work& tx, const std::string& room_id, std::int64_t user_id) {
+  const auto r = tx.exec_prepared1(kChatGate.name(), room_id, user_id);
+  ChatGate gate{.seat = std::nullopt, .slow_mode_seconds = r[1].as<int>(), .since_last = std::nullopt};
+  if (!r[0].is_null()) gate.seat = parse_seat(r[0].as<std::string>()).value();  // CHECK admits no other
+  if (!r[2].is_null()) gate.since_last = r[2].as<double>();
+  return gate;
+}
+
+RoomMessage insert_message(pqxx::work& tx, const std::string& room_id, std::int64_t user_id, const std::string& text) {
+  return message_row(tx.exec_prepared1(kInsertMessage.name(), room_id, user_id, text));
+}
+
+bool delete_message(pqxx::work& tx, const std::string& room_id, const std::string& message_id) {
+  return tx.exec_prepared0(kDeleteMessage.name(), room_id, message_id).affected_rows() > 0;
+}
+
+bool set_control(pqxx::work& tx, const std::string& room_id, std::int64_t user_id, bool allowed) {
+  return tx.exec_prepared0(kSetControl.name(), room_id, user_id, allowed).affected_rows() > 0;
+}
+
+void set_slow_mode(pqxx::work& tx, const std::string& room_id, int seconds) {
+  tx.exec_prepared0(kSetSlowMode.name(), room_id, seconds);
+}
+
+std::vector<RoomMessage> messages(pqxx::work& tx, const std::string& room_id,
+                                  const std::optional<std::int64_t>& after_micros,
+                                  const std::optional<std::string>& after_id, std::int64_t limit) {
+  std::vector<RoomMessage> out;
+  for (const auto& r : tx.exec_prepared(kMessages.name(), room_id, after_micros, after_id, limit)) {
+    out.push_back(message_row(r));
+  }
+  return out;
+}
+
 std::optional<Room> find_room(pqxx::work& tx, const std::string& room_id) {
   const auto result = tx.exec_prepared(kFindRoom.name(), room_id);
   if (result.empty()) return std::nullopt;
@@ -156,7 +259,8 @@ std::vector<Participant> participants(pqxx::work& tx, const std::string& room_id
     out.push_back(Participant{.id = r[0].as<std::int64_t>(),
                               .username = {},
                               .seat = parse_seat(r[1].as<std::string>()).value(),  // CHECK admits no other
-                              .joined_at = iso8601_from_pg(r[2].as<std::string>())});
+                              .joined_at = iso8601_from_pg(r[2].as<std::string>()),
+                              .can_control = r[3].as<bool>()});
   }
   return out;
 }

@@ -43,6 +43,7 @@ struct Standing {
   std::optional<Seat> seat;  // nullopt: not a participant
   bool invited = false;
   bool kicked = false;
+  bool can_control = false;  // granted playback control
 };
 Standing standing(pqxx::work& tx, const std::string& room_id, std::int64_t user_id);
 
@@ -54,6 +55,30 @@ void delete_participant(pqxx::work& tx, const std::string& room_id, std::int64_t
 void kick(pqxx::work& tx, const std::string& room_id, std::int64_t user_id);
 /// True when the invitation is new (a pending one is kept as it is).
 bool insert_invite(pqxx::work& tx, const std::string& room_id, std::int64_t user_id, std::int64_t invited_by);
+
+/// The room's playback state, the room row locked (see lock_room); nullopt when the room is gone.
+std::optional<Playback> lock_playback(pqxx::work& tx, const std::string& room_id);
+void save_playback(pqxx::work& tx, const std::string& room_id, const Playback& playback);
+
+/// What a chat message needs to know, read after lock_room: the sender's seat (nullopt: not in the
+/// room), the room's slow mode and the seconds since the sender's last message (nullopt: none).
+struct ChatGate {
+  std::optional<Seat> seat;
+  int slow_mode_seconds = 0;
+  std::optional<double> since_last;
+};
+ChatGate chat_gate(pqxx::work& tx, const std::string& room_id, std::int64_t user_id);
+/// Stores the message and notes the time in the sender's seat (slow mode).
+RoomMessage insert_message(pqxx::work& tx, const std::string& room_id, std::int64_t user_id, const std::string& text);
+/// False when the room has no such message.
+bool delete_message(pqxx::work& tx, const std::string& room_id, const std::string& message_id);
+void set_slow_mode(pqxx::work& tx, const std::string& room_id, int seconds);
+/// Grants or withdraws a participant's playback control; false when they are not in the room.
+bool set_control(pqxx::work& tx, const std::string& room_id, std::int64_t user_id, bool allowed);
+/// Newest first, after the keyset position when given (usernames not filled in).
+std::vector<RoomMessage> messages(pqxx::work& tx, const std::string& room_id,
+                                  const std::optional<std::int64_t>& after_micros,
+                                  const std::optional<std::string>& after_id, std::int64_t limit);
 
 /// The room with its participant count (host username and participants not filled in).
 std::optional<Room> find_room(pqxx::work& tx, const std::string& room_id);

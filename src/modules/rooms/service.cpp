@@ -1,5 +1,6 @@
 #include "service.hpp"
 
+#include <cmath>
 #include <utility>
 
 #include "modules/kit/cursor.hpp"
@@ -7,6 +8,7 @@
 #include "modules/kit/text.hpp"
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/validation.hpp"
+#include "dto.hpp"
 #include "repo.hpp"
 
 namespace reelhub::rooms {
@@ -58,8 +60,17 @@ void validate_title(const std::string& title) {
 }  // namespace
 
 RoomService::RoomService(db::Pool& db, ws::Hub& hub, notifications::NotificationService& notifications,
-                         videos::VideoService& videos, recordings::RecordingService& recordings)
-    : db_(db), hub_(hub), notifications_(notifications), videos_(videos), recordings_(recordings), accounts_(db) {}
+                         videos::VideoService& videos, recordings::RecordingService& recordings,
+                         std::chrono::milliseconds heartbeat)
+    : db_(db),
+      hub_(hub),
+      notifications_(notifications),
+      videos_(videos),
+      recordings_(recordings),
+      accounts_(db),
+      heartbeats_(heartbeat, [this](const std::string& room_id, const Playback& playback, const char* cause) {
+        announce_playback(room_id, playback, cause);
+      }) {}
 
 Media RoomService::playable(const auth::AuthUser& caller, MediaKind kind, const std::string& media_id) {
   try {
@@ -90,6 +101,8 @@ Room RoomService::visible_room(const std::optional<auth::AuthUser>& viewer, cons
     found->participants = repo::participants(tx, id);
     return std::move(*found);
   });
+  // Late joiners get the position of this moment, not of the last change.
+  room.playback = room.playback.at(std::chrono::system_clock::now());
   // Accounts borrows its own connection: outside the transaction above.
   accounts_.fill_usernames(room.participants, &Participant::id, &Participant::username);
   for (const auto& participant : room.participants) {
@@ -98,7 +111,15 @@ Room RoomService::visible_room(const std::optional<auth::AuthUser>& viewer, cons
   return room;
 }
 
+void RoomService::announce_playback(const std::string& room_id, const Playback& playback, const char* cause) {
+  nlohmann::json data = playback_json(playback);
+  data["room_id"] = room_id;
+  data["cause"] = cause;
+  hub_.publish(topic_of(room_id), "playback", data);
+}
+
 void RoomService::announce_closed(const std::string& room_id, const char* reason) {
+  heartbeats_.forget(room_id);
   hub_.publish(topic_of(room_id), "room.closed", {{"room_id", room_id}, {"reason", reason}});
 }
 
@@ -147,7 +168,7 @@ Room RoomService::get(const std::optional<auth::AuthUser>& caller, const std::st
   return visible_room(caller, room_id);
 }
 
-Room RoomService::join(const auth::AuthUser& caller, const std::string& room_id) {
+Joined RoomService::join(const auth::AuthUser& caller, const std::string& room_id) {
   const std::string id = require_room_id(room_id);
   // The seat is decided before the room is locked: the subscription belongs to the users module,
   // whose Accounts borrows its own connection. The host never changes, so this read cannot go stale.
@@ -174,7 +195,7 @@ Room RoomService::join(const auth::AuthUser& caller, const std::string& room_id)
     hub_.publish(topic_of(id), "participant.joined",
                  {{"room_id", id}, {"user_id", caller.id}, {"username", caller.username}, {"seat", seat_name(seat)}});
   }
-  return visible_room(caller, id);
+  return Joined{.room = visible_room(caller, id), .history = history(caller, id, std::nullopt, kHistoryPage)};
 }
 
 void RoomService::leave(const auth::AuthUser& caller, const std::string& room_id) {
@@ -182,16 +203,36 @@ void RoomService::leave(const auth::AuthUser& caller, const std::string& room_id
   const bool closed = db_.transact([&](pqxx::work& tx) {
     const auto [key, standing] = lock_visible(tx, id, caller);
     if (!standing.seat) throw ApiError(ErrorCode::forbidden, "You are not in this room");
-    if (*standing.seat == Seat::host) return repo::delete_room(tx, id);
-    repo::delete_participant(tx, id, caller.id);
-    return false;
+    return give_up_seat(tx, id, caller.id, *standing.seat);
   });
+  announce_left(id, caller.id, closed, closed ? "host_left" : "left");
+}
+
+void RoomService::departed(std::int64_t user_id, const std::string& room_id) {
+  const auto id = canonical_uuid(room_id);
+  if (!id) return;
+  std::optional<bool> closed;  // nullopt: not in the room
+  db_.transact([&](pqxx::work& tx) {
+    if (!repo::lock_room(tx, *id)) return;
+    const auto seat = repo::standing(tx, *id, user_id).seat;
+    if (seat) closed = give_up_seat(tx, *id, user_id, *seat);
+  });
+  if (closed) announce_left(*id, user_id, *closed, *closed ? "host_disconnected" : "disconnected");
+}
+
+bool RoomService::give_up_seat(pqxx::work& tx, const std::string& room_id, std::int64_t user_id, Seat seat) {
+  if (seat == Seat::host) return repo::delete_room(tx, room_id);
+  repo::delete_participant(tx, room_id, user_id);
+  return false;
+}
+
+void RoomService::announce_left(const std::string& room_id, std::int64_t user_id, bool closed, const char* reason) {
   if (closed) {
-    announce_closed(id, "host_left");
-  } else {
-    hub_.publish(topic_of(id), "participant.left", {{"room_id", id}, {"user_id", caller.id}},
-                 {.hidden_from = {}, .last_for = caller.id});
+    announce_closed(room_id, reason);
+    return;
   }
+  hub_.publish(topic_of(room_id), "participant.left", {{"room_id", room_id}, {"user_id", user_id}, {"reason", reason}},
+               {.hidden_from = {}, .last_for = user_id});
 }
 
 void RoomService::kick(const auth::AuthUser& caller, const std::string& room_id, std::int64_t user_id) {
@@ -248,6 +289,130 @@ void RoomService::remove(const auth::AuthUser& caller, const std::string& room_i
     repo::delete_room(tx, id);
   });
   announce_closed(id, "deleted");
+}
+
+void RoomService::grant_control(const auth::AuthUser& caller, const std::string& room_id, std::int64_t user_id,
+                                bool allowed) {
+  const std::string id = require_room_id(room_id);
+  db_.transact([&](pqxx::work& tx) {
+    require_host(tx, id, caller, "grants playback control");
+    if (user_id == caller.id) throw ApiError(ErrorCode::conflict, "The host always controls playback");
+    if (!repo::set_control(tx, id, user_id, allowed)) throw ApiError(ErrorCode::not_found, "This user is not in the room");
+  });
+  hub_.publish(topic_of(id), "participant.control", {{"room_id", id}, {"user_id", user_id}, {"can_control", allowed}});
+}
+
+Playback RoomService::control(const auth::AuthUser& caller, const std::string& room_id,
+                              const PlaybackControl& control) {
+  const std::string id = require_room_id(room_id);
+  const Playback next = db_.transact([&](pqxx::work& tx) {
+    const auto current = repo::lock_playback(tx, id);
+    if (!current) room_not_found();
+    const repo::Standing standing = repo::standing(tx, id, caller.id);
+    if (!standing.seat) room_not_found();
+    if (*standing.seat != Seat::host && !standing.can_control) {
+      throw ApiError(ErrorCode::forbidden, "Only the host, and whom the host lets, control playback");
+    }
+    // Stamped after the lock: changes of one room are ordered by their stamps as by the lock.
+    const Playback changed = apply(current->at(std::chrono::system_clock::now()), control);
+    repo::save_playback(tx, id, changed);
+    return changed;
+  });
+  heartbeats_.changed(id, next, playback_action_name(control.action));
+  return next;
+}
+
+void RoomService::require_host(pqxx::work& tx, const std::string& room_id, const auth::AuthUser& caller,
+                               const char* what) {
+  const auto key = repo::lock_room(tx, room_id);
+  if (!key) room_not_found();
+  if (key->host_id == caller.id) return;
+  if (!repo::standing(tx, room_id, caller.id).seat) room_not_found();
+  throw ApiError(ErrorCode::forbidden, std::string("Only the host ") + what);
+}
+
+MessagePage RoomService::with_usernames(std::vector<RoomMessage> messages, std::int64_t limit) {
+  MessagePage page;
+  if (static_cast<std::int64_t>(messages.size()) > limit) {
+    messages.pop_back();
+    page.next_cursor = messages.back().position;
+  }
+  page.messages = std::move(messages);
+  accounts_.fill_usernames(page.messages, &RoomMessage::user_id, &RoomMessage::username);
+  return page;
+}
+
+RoomMessage RoomService::send_message(const auth::AuthUser& caller, const std::string& room_id, const std::string& text) {
+  const std::string id = require_room_id(room_id);
+  if (!is_valid_utf8(text)) invalid("text", "Invalid message", "must be valid UTF-8");
+  if (modules::is_blank(text)) invalid("text", "Empty message", "must not be empty");
+  if (utf8_length(text) > kMaxMessage) {
+    invalid("text", "Message too long", "must be at most " + std::to_string(kMaxMessage) + " characters");
+  }
+  if (modules::has_control_characters(text, true)) {
+    invalid("text", "Invalid message", "must not contain control characters other than tabs and line breaks");
+  }
+  RoomMessage message = db_.transact([&](pqxx::work& tx) {
+    if (!repo::lock_room(tx, id)) room_not_found();
+    // A later statement than the lock: it sees the sender's last message of any earlier holder.
+    const repo::ChatGate gate = repo::chat_gate(tx, id, caller.id);
+    if (!gate.seat) room_not_found();
+    if (*gate.seat != Seat::host && gate.slow_mode_seconds > 0 && gate.since_last &&
+        *gate.since_last < gate.slow_mode_seconds) {
+      const int left = static_cast<int>(std::ceil(gate.slow_mode_seconds - *gate.since_last));
+      throw ApiError(ErrorCode::rate_limited, "Slow mode is on in this room: you can send your next message in " +
+                                                  std::to_string(left) + " s")
+          .with_retry_after(left);
+    }
+    return repo::insert_message(tx, id, caller.id, text);
+  });
+  message.username = caller.username;
+  hub_.publish(topic_of(id), "message.created", {{"room_id", id}, {"message", message_json(message)}});
+  return message;
+}
+
+MessagePage RoomService::history(const auth::AuthUser& caller, const std::string& room_id,
+                                 const std::optional<std::string>& cursor, std::int64_t limit) {
+  const std::string id = require_room_id(room_id);
+  std::optional<modules::KeysetPosition> after;
+  if (cursor) {
+    after = modules::parse_keyset_cursor(*cursor);
+    if (!after) invalid("cursor", "Invalid cursor", "is not a cursor of this history");
+  }
+  auto messages = db_.transact([&](pqxx::work& tx) {
+    if (!repo::standing(tx, id, caller.id).seat) room_not_found();
+    std::optional<std::int64_t> micros;
+    std::optional<std::string> after_id;
+    if (after) {
+      micros = after->micros;
+      after_id = after->id;
+    }
+    return repo::messages(tx, id, micros, after_id, limit + 1);  // one more tells whether a page follows
+  });
+  return with_usernames(std::move(messages), limit);
+}
+
+void RoomService::delete_message(const auth::AuthUser& caller, const std::string& room_id, const std::string& message_id) {
+  const std::string id = require_room_id(room_id);
+  const std::string message = modules::require_uuid(message_id, "Message not found");
+  db_.transact([&](pqxx::work& tx) {
+    require_host(tx, id, caller, "deletes messages");
+    if (!repo::delete_message(tx, id, message)) throw ApiError(ErrorCode::not_found, "Message not found");
+  });
+  hub_.publish(topic_of(id), "message.deleted", {{"room_id", id}, {"message_id", message}});
+}
+
+int RoomService::set_slow_mode(const auth::AuthUser& caller, const std::string& room_id, int seconds) {
+  const std::string id = require_room_id(room_id);
+  if (seconds < 0 || seconds > kMaxSlowMode) {
+    invalid("seconds", "Invalid slow mode", "must be from 0 to " + std::to_string(kMaxSlowMode));
+  }
+  db_.transact([&](pqxx::work& tx) {
+    require_host(tx, id, caller, "sets the slow mode");
+    repo::set_slow_mode(tx, id, seconds);
+  });
+  hub_.publish(topic_of(id), "room.slow_mode", {{"room_id", id}, {"slow_mode_seconds", seconds}});
+  return seconds;
 }
 
 bool RoomService::may_subscribe(const auth::AuthUser& user, const std::string& room_id) {
