@@ -270,6 +270,16 @@ TEST_F(RoomsTest, KickedUserCannotRejoin) {
   EXPECT_TRUE(is_api_error(kick(other, std::to_string(guest.id)), 403));  // host only
   ASSERT_EQ(kick(host, std::to_string(guest.id)).status, 204);
   EXPECT_EQ(socket->receive_until("participant.kicked").at("data").at("user_id"), guest.id);
+  // The kicked user's socket has left the topic: a change published before its pong is answered
+  // would be queued ahead of the pong, and it may not subscribe again.
+  auto host_ws = listen(host, id);
+  ASSERT_EQ(request(*host_ws, id, {{"type", "seek"}, {"position", 30}}).at("type"), "seek");
+  socket->send({{"type", "ping"}, {"id", "after"}});
+  std::vector<nlohmann::json> skipped;
+  socket->receive_until("pong", "after", &skipped);
+  for (const auto& frame : skipped) EXPECT_NE(frame.at("type"), "playback") << frame;
+  socket->send({{"type", "subscribe"}, {"topic", "room:" + id}, {"id", "again"}});
+  EXPECT_EQ(socket->receive_until("error", "again").at("code"), 403);
   EXPECT_EQ(participant_ids(room(host, id)), (std::vector<std::int64_t>{host.id, other.id}));
 
   auto rejoin = join(guest, id);
