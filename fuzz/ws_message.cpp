@@ -29,7 +29,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     const nlohmann::json frame = ws::parse_frame(text);
     id = ws::request_id(frame);
-    const ws::ClientRequest request = ws::parse_request(frame);
+    // "seek" stands for the types modules register: the protocol checks only their type.
+    const ws::ClientRequest request =
+        ws::parse_request(frame, [](const std::string& type) { return type == "seek"; });
     switch (request.kind) {
       case ws::ClientRequest::Kind::authenticate:
         tokens.verify(request.token);
@@ -41,6 +43,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       case ws::ClientRequest::Kind::ping:
         require_json_frame(ws::reply_frame("pong", nlohmann::json::object(), id));
+        break;
+      case ws::ClientRequest::Kind::time_sync:
+        require_json_frame(ws::time_sync_frame(request.t0, 1.5, 2.5, id));
+        break;
+      case ws::ClientRequest::Kind::module:
+        require_json_frame(ws::reply_frame(request.type, nlohmann::json::object(), id));
         break;
     }
   } catch (const ApiError& e) {

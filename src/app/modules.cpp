@@ -8,6 +8,7 @@
 #include "modules/notifications/routes.hpp"
 #include "modules/ops/routes.hpp"
 #include "modules/recordings/routes.hpp"
+#include "modules/rooms/routes.hpp"
 #include "modules/streams/routes.hpp"
 #include "modules/users/routes.hpp"
 #include "modules/videos/routes.hpp"
@@ -67,7 +68,8 @@ Modules::Modules(const modules::Context& ctx, std::function<void(const std::stri
                     {.stream_id = s.stream_id, .user_id = s.user_id, .title = s.title, .username = s.username});
               }),
       transcoder(ctx.config, ctx.db, ctx.hub, ctx.metrics, ctx.media_root),
-      videos(ctx.db, ctx.media_root, videos::upload_limits(ctx.config), [this] { transcoder.wake(); }) {
+      videos(ctx.db, ctx.media_root, videos::upload_limits(ctx.config), [this] { transcoder.wake(); }),
+      rooms(ctx.db, ctx.hub, notifications, videos, recordings, std::chrono::milliseconds(ctx.config.room_heartbeat_ms)) {
   ops::register_routes(ctx, health);
   auth::register_routes(ctx, accounts);
   notifications::register_routes(ctx, notifications);
@@ -77,6 +79,7 @@ Modules::Modules(const modules::Context& ctx, std::function<void(const std::stri
   recordings::register_routes(ctx, recordings);
   streams::register_routes(ctx, streams);
   videos::register_routes(ctx, videos);
+  rooms::register_routes(ctx, rooms);
 }
 
 }  // namespace reelhub::app

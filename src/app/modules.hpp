@@ -13,6 +13,7 @@
 #include "modules/notifications/service.hpp"
 #include "modules/ops/health.hpp"
 #include "modules/recordings/service.hpp"
+#include "modules/rooms/service.hpp"
 #include "modules/streams/service.hpp"
 #include "modules/users/service.hpp"
 #include "modules/videos/service.hpp"
@@ -42,6 +43,7 @@ struct Modules {
   streams::StreamService streams;
   videos::TranscodeWorkers transcoder;
   videos::VideoService videos;
+  rooms::RoomService rooms;
 };
 
 }  // namespace reelhub::app

@@ -101,6 +101,12 @@ const std::vector<Key>& keys() {
       key("live_max_streams", &Config::live_max_streams, "started (waiting or live) streams this server runs at once"),
       key("ws_heartbeat_seconds", &Config::ws_heartbeat_seconds,
           "WebSocket: presence heartbeat; an instance silent for 3 is taken as gone"),
+      // WebSocket client requests and watch-together rooms (docs/realtime.md)
+      key("ws_request_rate", &Config::ws_request_rate,
+          "WebSocket: time.sync and room requests one connection may send per second (also the burst)"),
+      key("room_heartbeat_ms", &Config::room_heartbeat_ms, "rooms: a playing room repeats its playback state this often"),
+      key("ws_departure_grace_ms", &Config::ws_departure_grace_ms,
+          "WebSocket: a user whose connection closed leaves its rooms after this unless subscribed again"),
       key("recording_workers", &Config::recording_workers,
           "threads turning stopped live streams into recordings (below live ingest in CPU priority)"),
       key("live_retention_seconds", &Config::live_retention_seconds,
@@ -261,6 +267,9 @@ void validate(const Config& c) {
   if (c.ws_history_size < 0 || c.ws_history_ttl_seconds < 1)
     fail("ws_history_size must not be negative and ws_history_ttl_seconds must be positive");
   if (c.ws_heartbeat_seconds < 1) fail("ws_heartbeat_seconds must be positive");
+  if (c.ws_request_rate < 1) fail("ws_request_rate must be positive");
+  if (c.room_heartbeat_ms < 100) fail("room_heartbeat_ms must be at least 100");
+  if (c.ws_departure_grace_ms < 0) fail("ws_departure_grace_ms must not be negative");
   if (c.live_segment_ms < 500 || c.live_segment_ms > 30000) fail("live_segment_ms must be 500..30000");
   if (c.live_window_segments < 2 || c.live_window_segments > 100) fail("live_window_segments must be 2..100");
   if (c.live_stall_seconds < 1) fail("live_stall_seconds must be positive");

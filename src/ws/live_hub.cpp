@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <stdexcept>
+
 #include "reelhub/auth/session_cache.hpp"
 #include "reelhub/core/random.hpp"
 #include "reelhub/core/time.hpp"
@@ -133,6 +135,51 @@ bool LiveHub::is_online(std::int64_t user_id) const {
     spdlog::warn("ws presence lookup for user {} failed: {}", user_id, e.what());
     return false;
   }
+}
+
+void LiveHub::register_request(const std::string& type, RequestHandler handler) {
+  if (is_protocol_type(type)) throw std::logic_error("'" + type + "' is a type of the protocol itself");
+  std::lock_guard lock(families_mutex_);
+  requests_[type] = std::move(handler);
+}
+
+void LiveHub::on_departure(const std::string& family, Departure departed) {
+  std::lock_guard lock(families_mutex_);
+  departures_[family] = std::move(departed);
+}
+
+bool LiveHub::watches_departures(const std::string& topic) const {
+  const auto colon = topic.find(':');
+  if (colon == std::string::npos) return false;
+  std::lock_guard lock(families_mutex_);
+  return departures_.count(topic.substr(0, colon)) > 0;
+}
+
+void LiveHub::report_departure(std::int64_t user_id, const std::string& topic) const {
+  const TopicName name = parse_topic(topic);
+  Departure departed;
+  {
+    std::lock_guard lock(families_mutex_);
+    auto it = departures_.find(name.family);
+    if (it == departures_.end()) return;
+    departed = it->second;
+  }
+  try {
+    departed(user_id, name.id);
+  } catch (const std::exception& e) {
+    spdlog::warn("ws: departure of user {} from {} not handled: {}", user_id, topic, e.what());
+  }
+}
+
+bool LiveHub::closing() const {
+  std::lock_guard lock(connections_mutex_);
+  return closing_all_.has_value();
+}
+
+RequestHandler LiveHub::request_handler(const std::string& type) const {
+  std::lock_guard lock(families_mutex_);
+  auto it = requests_.find(type);
+  return it == requests_.end() ? RequestHandler{} : it->second;
 }
 
 void LiveHub::check_access(const auth::AuthUser& user, const std::string& topic) const {

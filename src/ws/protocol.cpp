@@ -1,6 +1,7 @@
 #include "reelhub/ws/protocol.hpp"
 
 #include <cctype>
+#include <cmath>
 
 namespace reelhub::ws {
 namespace {
@@ -17,6 +18,20 @@ bool valid_id(const std::string& s) {
   for (unsigned char c : s)
     if (!std::isalnum(c) && c != '_' && c != '-' && c != '.') return false;
   return true;
+}
+
+/// Seed 002's client reads a stream event's fields at the top level of the frame (data.stream_id,
+/// data.status, data.count): ",<key>:<value>..." for each field of the event's data that is not
+/// named like a field of the envelope itself.
+std::string top_level_fields(const std::string& data_json) {
+  const auto data = nlohmann::json::parse(data_json, nullptr, false);
+  std::string out;
+  if (!data.is_object()) return out;
+  for (const auto& [key, value] : data.items()) {
+    if (key == "type" || key == "topic" || key == "data" || key == "ts" || key == "offset" || key == "epoch") continue;
+    out += "," + dump(key) + ":" + dump(value);
+  }
+  return out;
 }
 
 ApiError bad(std::string message) { return ApiError(ErrorCode::bad_request, std::move(message)); }
@@ -55,7 +70,12 @@ nlohmann::json request_id(const nlohmann::json& frame) {
   return *it;
 }
 
-ClientRequest parse_request(const nlohmann::json& frame) {
+bool is_protocol_type(const std::string& type) {
+  return type == "authenticate" || type == "subscribe" || type == "unsubscribe" || type == "ping" ||
+         type == "time.sync";
+}
+
+ClientRequest parse_request(const nlohmann::json& frame, const std::function<bool(const std::string&)>& is_module_type) {
   auto type = frame.find("type");
   if (type == frame.end() || !type->is_string()) throw bad("'type' must be a string");
   const auto& t = type->get_ref<const std::string&>();
@@ -75,6 +95,15 @@ ClientRequest parse_request(const nlohmann::json& frame) {
     }
   } else if (t == "ping") {
     req.kind = ClientRequest::Kind::ping;
+  } else if (t == "time.sync") {
+    req.kind = ClientRequest::Kind::time_sync;
+    auto t0 = frame.find("t0");
+    if (t0 == frame.end() || !t0->is_number() || !std::isfinite(t0->get<double>()))
+      throw bad("'t0' must be a number: the client's clock in milliseconds since the Unix epoch");
+    req.t0 = t0->get<double>();
+  } else if (is_module_type && is_module_type(t)) {
+    req.kind = ClientRequest::Kind::module;
+    req.type = t;
   } else {
     throw bad("Unknown message type '" + t.substr(0, 64) + "'");
   }
@@ -85,6 +114,15 @@ std::string reply_frame(const std::string& type, nlohmann::json fields, const nl
   fields["type"] = type;
   if (!id.is_null()) fields["id"] = id;
   return dump(fields);
+}
+
+double epoch_millis(std::chrono::system_clock::time_point t) {
+  return static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count()) /
+         1000.0;
+}
+
+std::string time_sync_frame(double t0, double t1, double t2, const nlohmann::json& id) {
+  return reply_frame("time.sync", {{"t0", t0}, {"t1", t1}, {"t2", t2}}, id);
 }
 
 std::string error_frame(const ApiError& e, const nlohmann::json& id) {
@@ -98,6 +136,7 @@ std::string event_frame(const std::string& topic, const std::string& type, const
   // Spliced by hand: the data is serialized once per event, not once per instance of this frame.
   std::string out = "{\"type\":" + dump(type) + ",\"topic\":" + dump(topic) + ",\"data\":";
   out += data_json;
+  if (topic.starts_with("stream:")) out += top_level_fields(data_json);
   out += ",\"ts\":" + dump(ts) + ",\"offset\":" + std::to_string(offset) + ",\"epoch\":" + dump(epoch) + "}";
   return out;
 }

@@ -34,6 +34,24 @@ constexpr auto kCloseTimeout = std::chrono::seconds(5);
 /// Read buffer capacity kept between messages; one large message must not pin its size.
 constexpr std::size_t kKeptReadBuffer = 8 * 1024;
 
+/// After ws_departure_grace_ms, reports each of `topics` whose family watches departures and that
+/// `user_id` has not subscribed to again here (a reconnect within the grace keeps the place).
+/// During a drain nothing is reported: a restart is no departure.
+void watch_departures(LiveHub& hub, std::int64_t user_id, std::vector<std::string> topics, asio::any_io_executor io,
+                      asio::any_io_executor workers) {
+  std::erase_if(topics, [&](const std::string& topic) { return !hub.watches_departures(topic); });
+  if (topics.empty() || hub.closing()) return;
+  auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(hub.config().ws_departure_grace_ms));
+  timer->async_wait([timer, &hub, user_id, topics = std::move(topics), workers](beast::error_code ec) {
+    if (ec || hub.closing()) return;
+    for (const auto& topic : topics) {
+      if (hub.is_subscribed(user_id, topic)) continue;
+      // The family's handler may query PostgreSQL: on a worker, never on this io thread.
+      asio::post(workers, [&hub, user_id, topic] { hub.report_departure(user_id, topic); });
+    }
+  });
+}
+
 /// One client: a read loop, one writer draining a bounded queue, keepalive and auth timers.
 /// Everything except send() and close() runs on the connection's strand.
 class Session final : public Connection, public std::enable_shared_from_this<Session> {
@@ -64,7 +82,12 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   }
 
  private:
-  asio::awaitable<void> handle(std::string text);
+  asio::awaitable<void> handle(std::string text, std::chrono::system_clock::time_point received);
+  /// A module's message type, answered on a worker by the handler it registered.
+  asio::awaitable<void> answer_module(std::string type, nlohmann::json frame, nlohmann::json id);
+  /// Takes one of the connection's request tokens (ws_request_rate per second, as many in a
+  /// burst) for time.sync and module messages; throws ApiError(rate_limited) when none is left.
+  void take_request_token();
   asio::awaitable<void> subscribe(ClientRequest request, nlohmann::json id);
   asio::awaitable<void> keepalive(std::shared_ptr<Session> self);
   asio::awaitable<void> auth_deadline(std::shared_ptr<Session> self);
@@ -96,6 +119,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   std::atomic<std::int64_t> user_id_{0};
   std::set<std::string> topics_;
   asio::steady_timer ping_timer_, auth_timer_, session_timer_, close_timer_;
+  double request_tokens_ = -1;  // < 0: not yet filled
+  std::chrono::steady_clock::time_point tokens_at_{};
   bool heard_ = true;  // any frame or pong since the last ping
   int missed_ = 0;
   bool ping_in_flight_ = false;
@@ -136,6 +161,7 @@ asio::awaitable<void> Session::run(bhttp::request<bhttp::string_body> upgrade, s
   for (;;) {
     auto [ec, n] = co_await ws_.async_read(buffer_, as_tuple);
     if (ec) break;  // closed, too big (Beast has sent 1009), reset, or our close timer fired
+    const auto received = std::chrono::system_clock::now();  // time.sync's t1
     heard_ = true;
     if (close_started_) {
       buffer_.consume(buffer_.size());
@@ -149,7 +175,7 @@ asio::awaitable<void> Session::run(bhttp::request<bhttp::string_body> upgrade, s
     std::string text = beast::buffers_to_string(buffer_.data());
     buffer_.consume(buffer_.size());
     if (buffer_.capacity() > kKeptReadBuffer) buffer_.shrink_to_fit();  // idle connections stay small
-    co_await handle(std::move(text));
+    co_await handle(std::move(text), received);
   }
   // Our read can end (operation_aborted) while Beast still completes the close handshake we
   // started; closing the socket now would reset the peer before it answers. kCloseTimeout bounds it.
@@ -157,12 +183,13 @@ asio::awaitable<void> Session::run(bhttp::request<bhttp::string_body> upgrade, s
   finish();
 }
 
-asio::awaitable<void> Session::handle(std::string text) {
+asio::awaitable<void> Session::handle(std::string text, std::chrono::system_clock::time_point received) {
   nlohmann::json id;
   try {
-    const nlohmann::json frame = parse_frame(text);
+    nlohmann::json frame = parse_frame(text);
     id = request_id(frame);
-    const ClientRequest request = parse_request(frame);
+    const ClientRequest request =
+        parse_request(frame, [this](const std::string& type) { return bool(hub_.request_handler(type)); });
     if (!user_ && request.kind != ClientRequest::Kind::authenticate)
       throw ApiError(ErrorCode::unauthorized, "Authenticate first");
     switch (request.kind) {
@@ -180,6 +207,14 @@ asio::awaitable<void> Session::handle(std::string text) {
       case ClientRequest::Kind::ping:
         reply(reply_frame("pong", nlohmann::json::object(), id));
         break;
+      case ClientRequest::Kind::time_sync:
+        take_request_token();
+        reply(time_sync_frame(request.t0, epoch_millis(received), epoch_millis(std::chrono::system_clock::now()), id));
+        break;
+      case ClientRequest::Kind::module:
+        take_request_token();
+        co_await answer_module(request.type, std::move(frame), id);
+        break;
     }
   } catch (const ApiError& e) {
     // Before authentication nothing but a valid authenticate is accepted (seed 004).
@@ -191,6 +226,29 @@ asio::awaitable<void> Session::handle(std::string text) {
     spdlog::error("ws: user {} request failed: {}", user_id(), e.what());
     reply(error_frame(ApiError(ErrorCode::internal, "Internal server error"), id));
   }
+}
+
+void Session::take_request_token() {
+  const double rate = hub_.config().ws_request_rate;
+  const auto now = std::chrono::steady_clock::now();
+  if (request_tokens_ < 0) request_tokens_ = rate;
+  else request_tokens_ = std::min(rate, request_tokens_ + rate * std::chrono::duration<double>(now - tokens_at_).count());
+  tokens_at_ = now;
+  if (request_tokens_ < 1) {
+    throw ApiError(ErrorCode::rate_limited, "Too many requests on this connection: at most " +
+                                                std::to_string(hub_.config().ws_request_rate) + " per second")
+        .with_retry_after(1);
+  }
+  request_tokens_ -= 1;
+}
+
+asio::awaitable<void> Session::answer_module(std::string type, nlohmann::json frame, nlohmann::json id) {
+  const RequestHandler handler = hub_.request_handler(type);
+  const auth::AuthUser user = *user_;
+  auto answer = [&] { return handler(user, frame); };
+  nlohmann::json fields = co_await run_blocking(workers_, std::chrono::milliseconds(hub_.config().db_wait_ms), answer);
+  if (close_started_) co_return;
+  reply(reply_frame(type, std::move(fields), id));
 }
 
 asio::awaitable<void> Session::authenticate(std::string token, nlohmann::json id) {
@@ -433,8 +491,11 @@ void Session::finish() {
     queue_.clear();
   }
   for (const auto& topic : topics_) hub_.unsubscribe(topic, this);
+  if (user_) {
+    hub_.user_disconnected(user_->id);
+    watch_departures(hub_, user_->id, {topics_.begin(), topics_.end()}, ws_.get_executor(), workers_);
+  }
   topics_.clear();
-  if (user_) hub_.user_disconnected(user_->id);
   hub_.detach(this);
   ping_timer_.cancel();
   auth_timer_.cancel();

@@ -133,6 +133,16 @@ std::size_t Topics::subscriber_count(const std::string& topic) const {
   return t->subscribers.size();
 }
 
+bool Topics::has_user(const std::string& topic, std::int64_t user_id) const {
+  auto t = find(topic);
+  if (!t) return false;
+  std::lock_guard lock(t->mutex);
+  for (const auto& [raw, weak] : t->subscribers) {
+    if (const auto subscriber = weak.lock(); subscriber && subscriber->user_id() == user_id) return true;
+  }
+  return false;
+}
+
 std::size_t Topics::topic_count() const {
   std::lock_guard lock(mutex_);
   return topics_.size();

@@ -27,6 +27,14 @@ class RecordingHub : public ws::Hub {
     std::lock_guard lock(mutex_);
     checks_[family] = std::move(check);
   }
+  void register_request(const std::string& type, ws::RequestHandler handler) override {
+    std::lock_guard lock(mutex_);
+    requests_[type] = std::move(handler);
+  }
+  void on_departure(const std::string& family, ws::Departure departed) override {
+    std::lock_guard lock(mutex_);
+    departures_[family] = std::move(departed);
+  }
   std::uint64_t publish(const std::string& topic, const std::string& type, const nlohmann::json& data,
                         const ws::Audience& audience = {}) override {
     std::lock_guard lock(mutex_);
@@ -64,6 +72,8 @@ class RecordingHub : public ws::Hub {
  private:
   mutable std::mutex mutex_;
   std::map<std::string, ws::AccessCheck> checks_;
+  std::map<std::string, ws::RequestHandler> requests_;
+  std::map<std::string, ws::Departure> departures_;
   std::vector<Event> events_;
   std::set<std::int64_t> online_;
 };

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,8 @@ TEST(WsProtocol, RefusesMalformedRequestsWithBadRequest) {
       {"epoch without offset", R"({"type":"subscribe","topic":"chat:1","epoch":"ab"})", "'offset'"},
       {"negative offset", R"({"type":"subscribe","topic":"chat:1","offset":-1,"epoch":"ab"})", "'offset'"},
       {"fractional offset", R"({"type":"subscribe","topic":"chat:1","offset":1.5,"epoch":"ab"})", "'offset'"},
+      {"time.sync without t0", R"({"type":"time.sync"})", "'t0'"},
+      {"time.sync with a string t0", R"({"type":"time.sync","t0":"1"})", "'t0'"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -108,6 +111,68 @@ TEST(WsProtocol, EventFrameCarriesTopicOffsetAndEpoch) {
 TEST(WsProtocol, InvalidUtf8IsReplacedNotThrown) {
   const std::string bad = "\xff\xfe";
   EXPECT_NO_THROW(dump(json{{"text", bad}}));
+}
+
+TEST(WsProtocol, ModuleTypesAreTheirsOnlyWhenRegistered) {
+  const auto known = [](const std::string& type) { return type == "seek"; };
+  const auto seek = parse_request(parse_frame(R"({"type":"seek","room_id":"r","position":3})"), known);
+  EXPECT_EQ(seek.kind, ClientRequest::Kind::module);
+  EXPECT_EQ(seek.type, "seek");
+  EXPECT_THROW(parse_request(parse_frame(R"({"type":"seek"})")), ApiError);  // nobody registered it
+  EXPECT_THROW(parse_request(parse_frame(R"({"type":"pause"})"), known), ApiError);
+  // The protocol's own types stay the protocol's.
+  EXPECT_EQ(parse_request(parse_frame(R"({"type":"ping"})"), [](const std::string&) { return true; }).kind,
+            ClientRequest::Kind::ping);
+  EXPECT_TRUE(is_protocol_type("time.sync"));
+  EXPECT_FALSE(is_protocol_type("seek"));
+}
+
+TEST(WsProtocol, TimeSyncEchoesT0WithTheServerTimes) {
+  const auto request = parse_request(parse_frame(R"({"type":"time.sync","id":4,"t0":1700000000123.5})"));
+  EXPECT_EQ(request.kind, ClientRequest::Kind::time_sync);
+  EXPECT_EQ(request.t0, 1700000000123.5);
+  EXPECT_EQ(json::parse(time_sync_frame(request.t0, 10.25, 11.5, 4)),
+            (json{{"type", "time.sync"}, {"id", 4}, {"t0", 1700000000123.5}, {"t1", 10.25}, {"t2", 11.5}}));
+  EXPECT_EQ(epoch_millis(std::chrono::system_clock::time_point(std::chrono::microseconds(1500))), 1.5);
+}
+
+/// Seed 002's example client, line for line: `switch (data.type)` over the parsed frame, reading
+/// data.stream_id, data.status and data.count at its top level. Returns what it would log.
+std::string seed_002_client(const std::string& frame) {
+  const json data = json::parse(frame);
+  const auto field = [&](const char* name) {  // JS: a missing property reads as undefined
+    return data.contains(name) ? (data[name].is_string() ? data[name].get<std::string>() : data[name].dump())
+                               : std::string("undefined");
+  };
+  const std::string type = field("type");
+  if (type == "stream_status") return "Stream " + field("stream_id") + " status: " + field("status");
+  if (type == "viewer_count") return "Stream " + field("stream_id") + " viewers: " + field("count");
+  if (type == "recording_ready") return "VOD ready: " + field("stream_id");
+  return "";
+}
+
+TEST(WsProtocol, Seed002ClientReadsStreamEventsAtTheTopLevel) {
+  const std::string id = "5b0e6f0e-8c1a-4c6e-9f55-2f4f0f1b7d10";
+  const auto status = event_frame("stream:" + id, "stream_status", R"({"stream_id":")" + id + R"(","status":"live"})",
+                                  "2025-09-26T01:00:00Z", 3, "e1");
+  EXPECT_EQ(seed_002_client(status), "Stream " + id + " status: live");
+  // As the streams module publishes viewer counts: viewer_count and, for this client, count.
+  const auto viewers = event_frame("stream:" + id, "viewer_count",
+                                   R"({"stream_id":")" + id + R"(","viewer_count":7,"count":7})", "2025-09-26T01:00:00Z",
+                                   4, "e1");
+  EXPECT_EQ(seed_002_client(viewers), "Stream " + id + " viewers: 7");
+  EXPECT_EQ(seed_002_client(event_frame("stream:" + id, "recording_ready", R"({"stream_id":")" + id + R"("})",
+                                        "2025-09-26T01:00:00Z", 5, "e1")),
+            "VOD ready: " + id);
+  // The envelope stays: data, topic, offset; a data field named like an envelope field does not clobber it.
+  const auto parsed = json::parse(event_frame("stream:" + id, "stream_status", R"({"status":"ended","type":"x"})",
+                                              "2025-09-26T01:00:00Z", 6, "e1"));
+  EXPECT_EQ(parsed.at("type"), "stream_status");
+  EXPECT_EQ(parsed.at("data").at("type"), "x");
+  EXPECT_EQ(parsed.at("status"), "ended");
+  EXPECT_EQ(parsed.at("offset"), 6);
+  // Other families keep their data inside the envelope only.
+  EXPECT_FALSE(json::parse(event_frame("chat:1", "message.new", R"({"text":"hi"})", "t", 1, "e")).contains("text"));
 }
 
 }  // namespace

@@ -68,6 +68,11 @@ struct Config {
   int ws_history_ttl_seconds = 300;        // how long a topic without subscribers keeps them
   int ws_heartbeat_seconds = 5;            // presence heartbeat; 3 missed = instance gone
 
+  // WebSocket client requests and watch-together rooms (docs/realtime.md)
+  int ws_request_rate = 20;                // time.sync and module requests per second per connection (also the burst)
+  int room_heartbeat_ms = 1000;            // a playing room repeats its playback state this often
+  int ws_departure_grace_ms = 30000;       // a closed connection's user leaves its rooms after this, unless back
+
   // Live streaming (SRT ingest → HLS)
   std::string srt_host = "0.0.0.0";        // address the SRT listener binds
   int live_segment_ms = 2000;              // target segment duration; cuts happen on keyframes

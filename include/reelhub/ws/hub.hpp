@@ -44,6 +44,15 @@ struct Audience {
 /// May `user` subscribe to topic `<family>:<id>`? Runs on a worker thread; may query the database.
 using AccessCheck = std::function<bool(const auth::AuthUser& user, const std::string& id)>;
 
+/// Answers a client message of a type a module registered (room playback control, room chat).
+/// Runs on a worker thread (it may query the database). Returns the reply's fields; throws
+/// ApiError for an error frame. `message` is the whole client frame.
+using RequestHandler = std::function<nlohmann::json(const auth::AuthUser& user, const nlohmann::json& message)>;
+
+/// A user's connection closed while subscribed to `<family>:<id>` and they did not subscribe to it
+/// again within ws_departure_grace_ms (on this instance). Runs on a worker thread.
+using Departure = std::function<void(std::int64_t user_id, const std::string& id)>;
+
 /// Result of a subscribe: when `recovered` is true, `missed` holds every event after the given
 /// position, oldest first; when false the client must reload the topic's state over REST.
 struct Subscription {
@@ -59,6 +68,12 @@ class Hub {
   virtual ~Hub() = default;
   /// Declares a topic family ("chat") and who may subscribe to it. Unknown families are refused.
   virtual void register_topic(const std::string& family, AccessCheck check) = 0;
+  /// Declares a client message type ("seek") and who answers it. The protocol's own types
+  /// (authenticate, subscribe, unsubscribe, ping, time.sync) cannot be taken.
+  virtual void register_request(const std::string& type, RequestHandler handler) = 0;
+  /// Asks to hear of users whose connection to a topic of `family` closed and stayed away past
+  /// the grace period (watch-together rooms: a disconnect counts as leaving). Not on unsubscribe.
+  virtual void on_departure(const std::string& family, Departure departed) = 0;
   /// Publishes {"type","topic","data","ts","offset","epoch"} to the topic's subscribers on every
   /// instance, narrowed by `audience`. Thread-safe, never blocks on a slow client. Returns the
   /// event's local offset (a subscriber the event is hidden from sees a gap in offsets).

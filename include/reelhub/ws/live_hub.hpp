@@ -58,6 +58,8 @@ class LiveHub final : public Hub {
 
   // Hub
   void register_topic(const std::string& family, AccessCheck check) override;
+  void register_request(const std::string& type, RequestHandler handler) override;
+  void on_departure(const std::string& family, Departure departed) override;
   std::uint64_t publish(const std::string& topic, const std::string& type, const nlohmann::json& data,
                         const Audience& audience = {}) override;
   void send_to_user(std::int64_t user_id, const std::string& type, const nlohmann::json& data) override;
@@ -67,6 +69,16 @@ class LiveHub final : public Hub {
   /// Throws ApiError: 400 malformed topic, 404 unknown family, 403 refused. May block (DB): call it
   /// on a worker thread.
   void check_access(const auth::AuthUser& user, const std::string& topic) const;
+  /// The handler of a module's client message type; empty when no module registered it.
+  RequestHandler request_handler(const std::string& type) const;
+  /// True when the topic's family asked to hear of departures.
+  bool watches_departures(const std::string& topic) const;
+  /// True when one of the user's connections here is subscribed to the topic.
+  bool is_subscribed(std::int64_t user_id, const std::string& topic) const { return topics_.has_user(topic, user_id); }
+  /// Calls the family's Departure for the topic (on the caller's thread, a worker).
+  void report_departure(std::int64_t user_id, const std::string& topic) const;
+  /// True once close_all() ran: connections closing now are no departures (a restart is no leave).
+  bool closing() const;
   void subscribe(const std::string& topic, const std::shared_ptr<Subscriber>& subscriber,
                  const std::optional<StreamPosition>& since, const std::function<void(const Subscription&)>& deliver) {
     topics_.subscribe(topic, subscriber, since, deliver);
@@ -115,6 +127,8 @@ class LiveHub final : public Hub {
 
   mutable std::mutex families_mutex_;
   std::map<std::string, AccessCheck> families_;
+  std::map<std::string, RequestHandler> requests_;  // also guarded by families_mutex_
+  std::map<std::string, Departure> departures_;     // likewise
 
   mutable std::mutex connections_mutex_;  // guards the two maps below
   std::unordered_map<const Connection*, std::weak_ptr<Connection>> connections_;

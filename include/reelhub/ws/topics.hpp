@@ -52,6 +52,8 @@ class Topics {
   void sweep(std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
 
   std::size_t subscriber_count(const std::string& topic) const;
+  /// True when a live subscriber of the topic belongs to `user_id`.
+  bool has_user(const std::string& topic, std::int64_t user_id) const;
   std::size_t topic_count() const;
 
  private:

@@ -55,4 +55,14 @@ std::string text_preview(const std::string& text, std::size_t n) {
   return i < text.size() ? text.substr(0, i) + "\u2026" : text;
 }
 
+std::string escape_like(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
 }  // namespace reelhub::modules

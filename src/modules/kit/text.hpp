@@ -20,4 +20,8 @@ bool has_control_characters(const std::string& text, bool multiline);
 /// The first `n` code points of valid UTF-8 `text`, with an ellipsis when cut.
 std::string text_preview(const std::string& text, std::size_t n);
 
+/// `text` with LIKE's wildcards and its escape character (backslash, PostgreSQL's default) made
+/// literal: what searches put between their `%`s.
+std::string escape_like(const std::string& text);
+
 }  // namespace reelhub::modules

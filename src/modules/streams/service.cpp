@@ -366,7 +366,8 @@ void StreamService::tick() {
       auto [it, inserted] = published_viewers_.try_emplace(id, -1);
       if (it->second != viewers) {
         it->second = viewers;
-        hub_.publish("stream:" + id, "viewer_count", {{"stream_id", id}, {"viewer_count", viewers}});
+        // `count` is what seed 002's client reads (data.count); `viewer_count` is this API's name.
+        hub_.publish("stream:" + id, "viewer_count", {{"stream_id", id}, {"viewer_count", viewers}, {"count", viewers}});
       }
       continue;
     }

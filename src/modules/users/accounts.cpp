@@ -61,6 +61,10 @@ bool Accounts::is_blocked(std::int64_t blocker, std::int64_t blocked) {
   return db_.transact([&](pqxx::work& tx) { return repo::is_blocked(tx, blocker, blocked); });
 }
 
+bool Accounts::is_subscribed(std::int64_t subscriber, std::int64_t channel) {
+  return db_.transact([&](pqxx::work& tx) { return repo::is_subscribed(tx, subscriber, channel); });
+}
+
 std::vector<std::int64_t> Accounts::blocked_ids(std::int64_t blocker) {
   std::vector<std::int64_t> ids;
   for (const auto& row : db_.transact([&](pqxx::work& tx) { return repo::blocked_users(tx, blocker); })) {

@@ -1,6 +1,6 @@
 #pragma once
-// The narrow interface the users module offers other modules (auth, chats, videos) for accounts and
-// blocks: they never touch the users or user_blocks tables themselves.
+// The narrow interface the users module offers other modules (auth, chats, videos, rooms) for
+// accounts, blocks and subscriptions: they never touch the users or user_blocks tables themselves.
 
 #include <algorithm>
 #include <cstdint>
@@ -76,6 +76,8 @@ class Accounts {
   }
   /// True when `blocker` has blocked `blocked`: `blocked` may not message or invite `blocker`.
   bool is_blocked(std::int64_t blocker, std::int64_t blocked);
+  /// True when `subscriber` subscribes to `channel` (the host's subscribers may always join a room).
+  bool is_subscribed(std::int64_t subscriber, std::int64_t channel);
   /// The users `blocker` has blocked (feeds hide them).
   std::vector<std::int64_t> blocked_ids(std::int64_t blocker);
   /// True when any of `blockers` has blocked `blocked` (one query for a whole group).

@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "modules/kit/text.hpp"
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/time.hpp"
 #include "reelhub/db/pool.hpp"
@@ -90,6 +91,9 @@ const db::Statement kInsertSubscription{
     "INSERT INTO subscriptions (subscriber_id, channel_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1"};
 const db::Statement kDeleteSubscription{"users.delete_subscription",
                                         "DELETE FROM subscriptions WHERE subscriber_id = $1 AND channel_id = $2"};
+const db::Statement kIsSubscribed{
+    "users.is_subscribed",
+    "SELECT EXISTS (SELECT 1 FROM subscriptions WHERE subscriber_id = $1 AND channel_id = $2)"};
 const db::Statement kCountSubscribers{"users.count_subscribers", R"(SELECT count(*) FROM subscriptions c
   JOIN users u ON u.id = c.subscriber_id AND u.is_active WHERE c.channel_id = $1)"};
 const db::Statement kSubscribers{"users.subscribers", "SELECT " + kUserColumns + R"( FROM subscriptions c
@@ -151,17 +155,6 @@ std::string bigint_array(const std::vector<std::int64_t>& ids) {
   return out;
 }
 
-/// `text` with LIKE's wildcards and escape character made literal.
-std::string escape_like(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  return out;
-}
-
 }  // namespace
 
 UserRow insert_user(pqxx::work& tx, const std::string& username, const std::string& email,
@@ -206,7 +199,7 @@ std::optional<int> bump_avatar_version(pqxx::work& tx, std::int64_t id) {
 
 UserRows search_users(pqxx::work& tx, std::int64_t viewer_id, const std::string& text, std::int64_t limit,
                       std::int64_t offset) {
-  const std::string escaped = escape_like(text);
+  const std::string escaped = modules::escape_like(text);
   const std::string contains = "%" + escaped + "%";
   UserRows page;
   page.rows = user_rows(tx.exec_prepared(kSearchUsers.name(), viewer_id, contains, text, escaped + "%", limit, offset));
@@ -259,6 +252,10 @@ bool insert_subscription(pqxx::work& tx, std::int64_t subscriber_id, std::int64_
 
 void delete_subscription(pqxx::work& tx, std::int64_t subscriber_id, std::int64_t channel_id) {
   tx.exec_prepared0(kDeleteSubscription.name(), subscriber_id, channel_id);
+}
+
+bool is_subscribed(pqxx::work& tx, std::int64_t subscriber_id, std::int64_t channel_id) {
+  return tx.exec_prepared1(kIsSubscribed.name(), subscriber_id, channel_id)[0].as<bool>();
 }
 
 std::int64_t count_subscribers(pqxx::work& tx, std::int64_t channel_id) {

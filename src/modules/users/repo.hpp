@@ -79,6 +79,8 @@ std::vector<UserRow> blocked_users(pqxx::work& tx, std::int64_t blocker_id);
 bool insert_subscription(pqxx::work& tx, std::int64_t subscriber_id, std::int64_t channel_id);
 /// Idempotent.
 void delete_subscription(pqxx::work& tx, std::int64_t subscriber_id, std::int64_t channel_id);
+/// True when `subscriber_id` subscribes to `channel_id`.
+bool is_subscribed(pqxx::work& tx, std::int64_t subscriber_id, std::int64_t channel_id);
 /// Active subscribers of a channel.
 std::int64_t count_subscribers(pqxx::work& tx, std::int64_t channel_id);
 /// Active subscribers of a channel, newest subscription first.

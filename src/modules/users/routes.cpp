@@ -1,7 +1,6 @@
 #include "routes.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <filesystem>
 #include <limits>
 #include <memory>
@@ -9,6 +8,7 @@
 #include "accounts.hpp"
 #include "dto.hpp"
 #include "modules/kit/context.hpp"
+#include "modules/kit/ids.hpp"
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/validation.hpp"
 #include "reelhub/http/multipart.hpp"
@@ -78,15 +78,7 @@ void register_routes(const modules::Context& ctx, UsersService& service) {
 namespace {
 
 /// The `{id}` of the path. Anything but a positive integer names no user: 404, like an unknown id.
-std::int64_t path_user_id(const Request& req) {
-  const std::string& text = req.param("id");
-  std::int64_t id = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc() || end != text.data() + text.size() || id <= 0) {
-    throw ApiError(ErrorCode::not_found, "User not found");
-  }
-  return id;
-}
+std::int64_t path_user_id(const Request& req) { return modules::require_user_id(req.param("id"), "User not found"); }
 
 /// `user_id` of a JSON body (block, unblock).
 std::int64_t body_user_id(const Request& req) {
