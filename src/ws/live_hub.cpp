@@ -232,7 +232,7 @@ void LiveHub::end_session(const std::string& session_id) {
 
 void LiveHub::end_session_here(const std::string& session_id) {
   if (sessions_) sessions_->ended(session_id);
-  // Each connection compares on its own strand; revocations are rare next to requests.
+  // Each connection compares on its own event loop; revocations are rare next to requests.
   for (auto& c : open_connections()) c->session_ended(session_id);
 }
 

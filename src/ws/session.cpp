@@ -53,7 +53,7 @@ void watch_departures(LiveHub& hub, std::int64_t user_id, std::vector<std::strin
 }
 
 /// One client: a read loop, one writer draining a bounded queue, keepalive and auth timers.
-/// Everything except send() and close() runs on the connection's strand.
+/// Everything except send() and close() runs on the connection's event loop.
 class Session final : public Connection, public std::enable_shared_from_this<Session> {
  public:
   Session(LiveHub& hub, const auth::TokenSigner& tokens, asio::any_io_executor workers, beast::tcp_stream stream)
@@ -385,7 +385,7 @@ void Session::send(std::shared_ptr<const std::string> frame) {
       break;
     case SendQueue::Push::overflow:
       // Never wait for a slow client: free its backlog now and close it (the publisher may hold
-      // a topic lock here, so the close itself runs later, on the strand).
+      // a topic lock here, so the close itself runs later, on its event loop).
       closing_ = true;
       queue_.drop_pending();
       hub_.count_slow_consumer();

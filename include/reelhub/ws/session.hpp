@@ -20,7 +20,7 @@ namespace reelhub::ws {
 class LiveHub;
 
 /// Completes the handshake for `upgrade` and serves the connection until it closes. Runs on the
-/// stream's strand; access checks run on `workers` (they may query the database). `access_token`
+/// stream's event loop; access checks run on `workers` (they may query the database). `access_token`
 /// is the `?access_token=` of the request, if any (otherwise the client authenticates by message).
 boost::asio::awaitable<void> serve_websocket(LiveHub& hub, const auth::TokenSigner& tokens,
                                              boost::asio::any_io_executor workers, boost::beast::tcp_stream stream,
