@@ -27,6 +27,15 @@ reelhub_missing_packages() {
   done
 }
 
+# The npm packages of package.json (the OpenAPI linter; s3rver, the S3 server the storage tests
+# run against), pinned by package-lock.json, into node_modules when one is missing.
+reelhub_install_node_deps() {
+  [[ -x node_modules/.bin/s3rver && -x node_modules/.bin/redocly ]] && return 0
+  command -v npm >/dev/null || reelhub_die "npm is required (Node.js 20.19+ or 22.12+) for the storage tests and the OpenAPI lint"
+  reelhub_say "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund
+}
+
 reelhub_install_deps() {
   local missing
   mapfile -t missing < <(reelhub_missing_packages)

@@ -5,6 +5,7 @@
 
 #include "modules/auth/routes.hpp"
 #include "modules/chats/routes.hpp"
+#include "modules/files/routes.hpp"
 #include "modules/notifications/routes.hpp"
 #include "modules/ops/routes.hpp"
 #include "modules/recordings/routes.hpp"
@@ -13,6 +14,8 @@
 #include "modules/users/routes.hpp"
 #include "modules/videos/routes.hpp"
 #include "reelhub/core/error.hpp"
+#include "reelhub/storage/local_store.hpp"
+#include "reelhub/storage/s3_store.hpp"
 #include "reelhub/ws/live_hub.hpp"
 
 namespace reelhub::app {
@@ -47,8 +50,26 @@ streams::StreamOptions Modules::stream_options(const Config& c, const std::files
           .max_streams = static_cast<std::size_t>(c.live_max_streams)};
 }
 
+std::unique_ptr<storage::ObjectStore> Modules::object_store(const Config& c, const std::filesystem::path& media_root) {
+  if (c.storage_backend == "s3") {
+    return std::make_unique<storage::S3Store>(
+        storage::S3Options{.endpoint = c.s3_endpoint,
+                           .region = c.s3_region,
+                           .bucket = c.s3_bucket,
+                           .credentials = {.access_key = c.s3_access_key, .secret_key = c.s3_secret_key},
+                           .path_style = c.s3_path_style,
+                           .multipart_threshold_bytes = c.s3_multipart_threshold_bytes,
+                           .part_bytes = c.s3_part_size_bytes,
+                           .max_attempts = c.s3_max_attempts});
+  }
+  return std::make_unique<storage::LocalStore>(
+      media_root, storage::UrlSigner(c.storage_url_secret.empty() ? c.jwt_secret : c.storage_url_secret),
+      c.storage_url_base);
+}
+
 Modules::Modules(const modules::Context& ctx, std::function<void(const std::string& session_id)> on_session_ended)
-    : health(ctx.db, ctx.media_root),
+    : store(object_store(ctx.config, ctx.media_root)),
+      health(ctx.db, *store),
       accounts(ctx.db, ctx.tokens,
                {.refresh_ttl_seconds = ctx.config.refresh_token_ttl_seconds,
                 .reuse_grace_seconds = ctx.config.refresh_reuse_grace_seconds,
@@ -69,7 +90,8 @@ Modules::Modules(const modules::Context& ctx, std::function<void(const std::stri
               }),
       transcoder(ctx.config, ctx.db, ctx.hub, ctx.metrics, ctx.media_root),
       videos(ctx.db, ctx.media_root, videos::upload_limits(ctx.config), [this] { transcoder.wake(); }),
-      rooms(ctx.db, ctx.hub, notifications, videos, recordings, std::chrono::milliseconds(ctx.config.room_heartbeat_ms)) {
+      rooms(ctx.db, ctx.hub, notifications, videos, recordings, std::chrono::milliseconds(ctx.config.room_heartbeat_ms)),
+      files(ctx.db, *store, ctx.config.files_max_bytes) {
   ops::register_routes(ctx, health);
   auth::register_routes(ctx, accounts);
   notifications::register_routes(ctx, notifications);
@@ -80,6 +102,10 @@ Modules::Modules(const modules::Context& ctx, std::function<void(const std::stri
   streams::register_routes(ctx, streams);
   videos::register_routes(ctx, videos);
   rooms::register_routes(ctx, rooms);
+  files::register_routes(ctx, files);
+  if (const auto* local = dynamic_cast<const storage::LocalStore*>(store.get())) {
+    files::register_presigned_route(ctx, *local);
+  }
 }
 
 }  // namespace reelhub::app

@@ -5,10 +5,12 @@
 // a reachable database.
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "modules/auth/service.hpp"
 #include "modules/chats/service.hpp"
+#include "modules/files/service.hpp"
 #include "modules/kit/context.hpp"
 #include "modules/notifications/service.hpp"
 #include "modules/ops/health.hpp"
@@ -19,6 +21,7 @@
 #include "modules/videos/service.hpp"
 #include "modules/videos/worker.hpp"
 #include "reelhub/media/live_channel.hpp"
+#include "reelhub/storage/object_store.hpp"
 
 namespace reelhub::app {
 
@@ -32,7 +35,10 @@ struct Modules {
 
   /// The live settings of the streams module and the SRT listener, from the configuration.
   static streams::StreamOptions stream_options(const Config& c, const std::filesystem::path& media_root);
+  /// The object store the configuration names (storage_backend).
+  static std::unique_ptr<storage::ObjectStore> object_store(const Config& c, const std::filesystem::path& media_root);
 
+  std::unique_ptr<storage::ObjectStore> store;
   ops::HealthService health;
   auth::AuthService accounts;
   notifications::NotificationService notifications;
@@ -44,6 +50,7 @@ struct Modules {
   videos::TranscodeWorkers transcoder;
   videos::VideoService videos;
   rooms::RoomService rooms;
+  files::FileService files;
 };
 
 }  // namespace reelhub::app

@@ -131,6 +131,25 @@ const std::vector<Key>& keys() {
           "files and directories younger than this are never swept"),
       key("session_retention_seconds", &Config::session_retention_seconds,
           "how long ended (revoked or expired) sessions are kept before they are purged"),
+      // Object storage (issue 12)
+      key("storage_backend", &Config::storage_backend, "local (files under media_root) | s3"),
+      key("storage_url_base", &Config::storage_url_base,
+          "put before the local backend's presigned paths, e.g. https://api.example.com; \"\" = relative URLs"),
+      key("storage_url_secret", &Config::storage_url_secret,
+          "HMAC secret of the local backend's presigned URLs, shared by every instance; \"\" = derived from jwt_secret"),
+      key("files_max_bytes", &Config::files_max_bytes, "largest file of POST /files/upload (seed 001: 16 MB)"),
+      key("s3_endpoint", &Config::s3_endpoint, "storage_backend=s3: the service's URL, http(s)://host[:port]"),
+      key("s3_region", &Config::s3_region, "storage_backend=s3: region of the SigV4 credential scope"),
+      key("s3_bucket", &Config::s3_bucket, "storage_backend=s3: the bucket (it must exist)"),
+      key("s3_access_key", &Config::s3_access_key, "storage_backend=s3: access key id"),
+      key("s3_secret_key", &Config::s3_secret_key, "storage_backend=s3: secret access key"),
+      key("s3_path_style", &Config::s3_path_style,
+          "storage_backend=s3: endpoint/bucket/key (true; MinIO, s3rver) or bucket.endpoint/key (false; AWS)"),
+      key("s3_multipart_threshold_bytes", &Config::s3_multipart_threshold_bytes,
+          "storage_backend=s3: files larger than this go up as multipart uploads"),
+      key("s3_part_size_bytes", &Config::s3_part_size_bytes, "storage_backend=s3: part size of multipart uploads (>= 5 MiB)"),
+      key("s3_max_attempts", &Config::s3_max_attempts,
+          "storage_backend=s3: tries per request on network errors and 5xx, backing off from 100 ms"),
       // Sessions
       key("session_cache_ttl_ms", &Config::session_cache_ttl_ms,
           "how long a session's liveness is cached; a logout elsewhere or a deactivation takes effect within it"),
@@ -255,6 +274,18 @@ void validate(const Config& c) {
     fail("body_memory_budget_bytes must hold at least two bodies of the larger of body_limit_bytes and "
          "avatar_limit_bytes");
   if (c.shutdown_grace_seconds < 0) fail("shutdown_grace_seconds must not be negative");
+  // Object storage (issue 12)
+  if (c.storage_backend != "local" && c.storage_backend != "s3") fail("storage_backend must be local or s3");
+  if (c.storage_backend == "s3" &&
+      (c.s3_endpoint.empty() || c.s3_bucket.empty() || c.s3_access_key.empty() || c.s3_secret_key.empty()))
+    fail("storage_backend s3 needs s3_endpoint, s3_bucket, s3_access_key and s3_secret_key");
+  if (c.s3_part_size_bytes < (std::size_t{5} << 20)) fail("s3_part_size_bytes must be at least 5 MiB (an S3 rule)");
+  if (c.s3_multipart_threshold_bytes < c.s3_part_size_bytes)
+    fail("s3_multipart_threshold_bytes must not be smaller than s3_part_size_bytes");
+  if (c.s3_max_attempts < 1 || c.s3_max_attempts > 10) fail("s3_max_attempts must be 1..10");
+  if (c.files_max_bytes < 1 || c.files_max_bytes > c.body_memory_budget_bytes / 2)
+    fail("files_max_bytes must be positive and at most half of body_memory_budget_bytes");
+
   if (c.db_pool_size < 1 || c.db_pool_size > 512) fail("db_pool_size must be 1..512");
   if (c.db_wait_ms < 1) fail("db_wait_ms must be positive");
   if (c.ws_auth_timeout_ms < 100 || c.ws_ping_interval_ms < 100)

@@ -108,6 +108,22 @@ struct Config {
   int janitor_min_age_seconds = 3600;     // files and directories younger than this are never swept
   int session_retention_seconds = 7 * 24 * 3600;  // ended sessions are kept this long, then purged
 
+  // Object storage (issue 12): where stored objects live and how presigned URLs are made.
+  std::string storage_backend = "local";  // local (files under media_root) | s3
+  std::string storage_url_base;           // put before local presigned paths; "" = relative URLs
+  std::string storage_url_secret;         // HMAC secret of local presigned URLs; "" = derived from jwt_secret
+  std::size_t files_max_bytes = std::size_t{16} << 20;  // POST /files/upload (seed 001: 16 MB)
+  // storage_backend = s3: an S3-compatible service
+  std::string s3_endpoint;  // http(s)://host[:port]
+  std::string s3_region = "us-east-1";
+  std::string s3_bucket;
+  std::string s3_access_key;
+  std::string s3_secret_key;
+  bool s3_path_style = true;  // endpoint/bucket/key (MinIO, s3rver) rather than bucket.endpoint/key (AWS)
+  std::size_t s3_multipart_threshold_bytes = std::size_t{16} << 20;  // larger files: multipart upload
+  std::size_t s3_part_size_bytes = std::size_t{8} << 20;
+  int s3_max_attempts = 4;  // per request, with exponential backoff from 100 ms
+
   // Sessions
   int session_cache_ttl_ms = 5000;       // how long "this session is live" is believed without a read
   int refresh_reuse_grace_seconds = 10;  // a repeated refresh this soon is a retry, not reuse

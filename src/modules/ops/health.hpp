@@ -1,31 +1,26 @@
 #pragma once
-// What the health endpoints report: database reachable, schema current, media root writable.
+// What the health endpoints report: database reachable, schema current, object storage writable.
 
-#include <filesystem>
 #include <string>
 
 #include "reelhub/db/pool.hpp"
+#include "reelhub/storage/object_store.hpp"
 
 namespace reelhub::ops {
 
-struct StorageState {
-  bool writable = false;
-  std::string message;
-  std::uintmax_t free_bytes = 0;
-};
-
 class HealthService {
  public:
-  HealthService(db::Pool& db, std::filesystem::path media_root) : db_(db), media_root_(std::move(media_root)) {}
+  HealthService(db::Pool& db, storage::ObjectStore& store) : db_(db), store_(store) {}
 
   bool database_up() { return db_.ping(); }
   bool migrations_current();
-  /// Writes, syncs and removes a probe file under the media root.
-  StorageState storage();
+  /// Asks the storage backend (local: writes, syncs and removes a probe file under the media root).
+  storage::StoreHealth storage() { return store_.health(); }
+  std::string storage_backend() const { return store_.backend(); }
 
  private:
   db::Pool& db_;
-  std::filesystem::path media_root_;
+  storage::ObjectStore& store_;
 };
 
 }  // namespace reelhub::ops

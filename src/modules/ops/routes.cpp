@@ -43,7 +43,7 @@ Response Handlers::live(Request&) {
 Response Handlers::ready(Request&) {
   const bool db_up = health_.database_up();
   const bool schema = db_up && health_.migrations_current();
-  const bool storage = health_.storage().writable;
+  const bool storage = health_.storage().reachable;
   const bool ok = db_up && schema && storage;
   nlohmann::json checks = {{"database", db_up ? "ok" : "unavailable"},
                            {"migrations", schema ? "ok" : (db_up ? "pending" : "unknown")},
@@ -53,11 +53,14 @@ Response Handlers::ready(Request&) {
 }
 
 Response Handlers::storage(Request&) {
-  const StorageState s = health_.storage();
-  return Response::json(s.writable ? 200 : 503, {{"status", s.writable ? "healthy" : "unhealthy"},
-                                                 {"message", s.message},
-                                                 {"free_bytes", s.free_bytes},
-                                                 {"timestamp", iso8601_now()}});
+  const storage::StoreHealth s = health_.storage();
+  return Response::json(s.reachable ? 200 : 503,
+                        {{"status", s.reachable ? "healthy" : "unhealthy"},
+                         {"message", s.message},
+                         {"backend", health_.storage_backend()},
+                         {"reachable", s.reachable},
+                         {"free_bytes", s.free_bytes ? nlohmann::json(*s.free_bytes) : nlohmann::json(nullptr)},
+                         {"timestamp", iso8601_now()}});
 }
 
 Response Handlers::metrics_text(Request&) {
