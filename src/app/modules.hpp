@@ -11,6 +11,7 @@
 #include "modules/chats/service.hpp"
 #include "modules/kit/context.hpp"
 #include "modules/notifications/service.hpp"
+#include "modules/payments/service.hpp"
 #include "modules/ops/health.hpp"
 #include "modules/recordings/service.hpp"
 #include "modules/streams/service.hpp"
@@ -31,6 +32,9 @@ struct Modules {
 
   /// The live settings of the streams module and the SRT listener, from the configuration.
   static streams::StreamOptions stream_options(const Config& c, const std::filesystem::path& media_root);
+  /// The payments rules and the configured providers, from the configuration.
+  static payments::PaymentOptions payment_options(const Config& c);
+  static std::vector<std::unique_ptr<payments::Provider>> payment_providers(const Config& c);
 
   ops::HealthService health;
   auth::AuthService accounts;
@@ -42,6 +46,7 @@ struct Modules {
   streams::StreamService streams;
   videos::TranscodeWorkers transcoder;
   videos::VideoService videos;
+  payments::PaymentService payments;
 };
 
 }  // namespace reelhub::app
