@@ -629,6 +629,8 @@ TEST(PaymentsCrashTest, KillDuringDonationBurst) {
   ServerProcess second(ServerOptions{db.url(), env, std::chrono::seconds(60), std::nullopt});
   const auto http = second.http(std::chrono::seconds(30));
   log_in(http, fan);  // each test server signs tokens with its own secret
+  // The restart put the publisher-less stream back to waiting; the stand-in publisher returns.
+  db.exec("UPDATE streams SET status = 'active' WHERE id = '" + stream_id + "'");
   // Every key retried: a committed one replays, a lost one runs now. Each moves money once.
   for (const auto& key : keys) {
     auto res = http.post_json("/live/donate", {{"stream_id", stream_id}, {"amount", 10}, {"currency", "USD"}},
