@@ -60,7 +60,10 @@ int App::serve() {
        {"half-written files", [&] { return jobs::remove_stale_temp_files(media_root_, min_age); }},
        {"abandoned video directories", [&] { return modules.videos.remove_abandoned_dirs(min_age); }},
        {"ended sessions",
-        [&] { return modules.accounts.purge_ended_sessions(std::chrono::seconds(c.session_retention_seconds)); }}});
+        [&] { return modules.accounts.purge_ended_sessions(std::chrono::seconds(c.session_retention_seconds)); }},
+       {"expired idempotency keys", [&] {
+          return modules.payments.purge_idempotency_keys(std::chrono::seconds(c.payments_idempotency_retention_seconds));
+        }}});
 
   hub_.start();                // after migrations: the fan-out uses the ws_* tables
   modules.recordings.start();  // after migrations too; resumes jobs an earlier process left unfinished

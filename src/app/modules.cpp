@@ -8,6 +8,9 @@
 #include "modules/files/routes.hpp"
 #include "modules/notifications/routes.hpp"
 #include "modules/ops/routes.hpp"
+#include "modules/payments/providers/sandbox.hpp"
+#include "modules/payments/providers/stripe.hpp"
+#include "modules/payments/routes.hpp"
 #include "modules/recordings/routes.hpp"
 #include "modules/rooms/routes.hpp"
 #include "modules/streams/routes.hpp"
@@ -67,6 +70,38 @@ std::unique_ptr<storage::ObjectStore> Modules::object_store(const Config& c, con
       c.storage_url_base);
 }
 
+payments::PaymentOptions Modules::payment_options(const Config& c) {
+  return {.currencies = c.payments_currencies,
+          .platform_fee_bps = c.payments_platform_fee_bps,
+          .max_amount = c.payments_max_amount,
+          .donation_message_max = static_cast<std::size_t>(c.payments_donation_message_max),
+          .refund_window = std::chrono::seconds(c.payments_refund_window_seconds),
+          .idempotency_wait = std::chrono::milliseconds(c.payments_idempotency_wait_ms)};
+}
+
+std::vector<std::unique_ptr<payments::Provider>> Modules::payment_providers(const Config& c) {
+  std::vector<std::unique_ptr<payments::Provider>> out;
+  const std::string base_url = "http://" + c.public_host + ":" + std::to_string(c.http_port);
+  if (c.payments_sandbox_enabled) {
+    // One secret for every instance without configuring one: derived from the shared JWT secret.
+    const std::string secret = c.payments_sandbox_webhook_secret.empty()
+                                   ? payments::hmac_sha256_hex(c.jwt_secret, "reelhub sandbox webhooks")
+                                   : c.payments_sandbox_webhook_secret;
+    out.push_back(std::make_unique<payments::SandboxProvider>(base_url, secret, c.payments_webhook_tolerance_seconds));
+  }
+  if (!c.payments_stripe_secret_key.empty()) {
+    auto or_home = [&](const std::string& url) { return url.empty() ? base_url + "/" : url; };
+    out.push_back(std::make_unique<payments::StripeProvider>(
+        payments::StripeOptions{.api_base = c.payments_stripe_api_base,
+                                .secret_key = c.payments_stripe_secret_key,
+                                .webhook_secret = c.payments_stripe_webhook_secret,
+                                .success_url = or_home(c.payments_stripe_success_url),
+                                .cancel_url = or_home(c.payments_stripe_cancel_url),
+                                .tolerance_seconds = c.payments_webhook_tolerance_seconds}));
+  }
+  return out;
+}
+
 Modules::Modules(const modules::Context& ctx, std::function<void(const std::string& session_id)> on_session_ended)
     : store(object_store(ctx.config, ctx.media_root)),
       health(ctx.db, *store),
@@ -91,7 +126,9 @@ Modules::Modules(const modules::Context& ctx, std::function<void(const std::stri
       transcoder(ctx.config, ctx.db, ctx.hub, ctx.metrics, ctx.media_root),
       videos(ctx.db, ctx.media_root, videos::upload_limits(ctx.config), [this] { transcoder.wake(); }),
       rooms(ctx.db, ctx.hub, notifications, videos, recordings, std::chrono::milliseconds(ctx.config.room_heartbeat_ms)),
-      files(ctx.db, *store, ctx.config.files_max_bytes) {
+      files(ctx.db, *store, ctx.config.files_max_bytes),
+      payments(ctx.db, ctx.hub, ctx.metrics, streams, notifications, payment_options(ctx.config),
+               payment_providers(ctx.config)) {
   ops::register_routes(ctx, health);
   auth::register_routes(ctx, accounts);
   notifications::register_routes(ctx, notifications);
@@ -106,6 +143,7 @@ Modules::Modules(const modules::Context& ctx, std::function<void(const std::stri
   if (const auto* local = dynamic_cast<const storage::LocalStore*>(store.get())) {
     files::register_presigned_route(ctx, *local);
   }
+  payments::register_routes(ctx, payments);
 }
 
 }  // namespace reelhub::app

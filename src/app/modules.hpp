@@ -13,6 +13,7 @@
 #include "modules/files/service.hpp"
 #include "modules/kit/context.hpp"
 #include "modules/notifications/service.hpp"
+#include "modules/payments/service.hpp"
 #include "modules/ops/health.hpp"
 #include "modules/recordings/service.hpp"
 #include "modules/rooms/service.hpp"
@@ -37,6 +38,9 @@ struct Modules {
   static streams::StreamOptions stream_options(const Config& c, const std::filesystem::path& media_root);
   /// The object store the configuration names (storage_backend).
   static std::unique_ptr<storage::ObjectStore> object_store(const Config& c, const std::filesystem::path& media_root);
+  /// The payments rules and the configured providers, from the configuration.
+  static payments::PaymentOptions payment_options(const Config& c);
+  static std::vector<std::unique_ptr<payments::Provider>> payment_providers(const Config& c);
 
   std::unique_ptr<storage::ObjectStore> store;
   ops::HealthService health;
@@ -51,6 +55,7 @@ struct Modules {
   videos::VideoService videos;
   rooms::RoomService rooms;
   files::FileService files;
+  payments::PaymentService payments;
 };
 
 }  // namespace reelhub::app

@@ -156,6 +156,35 @@ const std::vector<Key>& keys() {
       key("refresh_reuse_grace_seconds", &Config::refresh_reuse_grace_seconds,
           "a refresh token presented again within this time of its rotation gets a new pair instead of "
           "revoking the session (client retries); 0 = never"),
+      // Payments (issue 11)
+      key("payments_currencies", &Config::payments_currencies, "ISO 4217 currencies wallets may hold"),
+      key("payments_platform_fee_bps", &Config::payments_platform_fee_bps,
+          "platform fee kept from each donation, in basis points (0..10000)"),
+      key("payments_max_amount", &Config::payments_max_amount,
+          "largest donation, refund or top-up in minor units of its currency"),
+      key("payments_donation_message_max", &Config::payments_donation_message_max,
+          "longest donation message in characters"),
+      key("payments_refund_window_seconds", &Config::payments_refund_window_seconds,
+          "how long the receiving streamer may refund a donation (admins: always)"),
+      key("payments_idempotency_wait_ms", &Config::payments_idempotency_wait_ms,
+          "a request repeating an Idempotency-Key waits this long for the first attempt, then gets 409"),
+      key("payments_idempotency_retention_seconds", &Config::payments_idempotency_retention_seconds,
+          "how long Idempotency-Key results are kept (at least 86400)"),
+      key("payments_webhook_tolerance_seconds", &Config::payments_webhook_tolerance_seconds,
+          "largest difference between a signed webhook's timestamp and now"),
+      key("payments_sandbox_enabled", &Config::payments_sandbox_enabled,
+          "offer the sandbox provider (test money, approve/decline page); refused in production"),
+      key("payments_sandbox_webhook_secret", &Config::payments_sandbox_webhook_secret,
+          "HMAC-SHA256 key of sandbox webhooks; empty = derived from jwt_secret"),
+      key("payments_stripe_secret_key", &Config::payments_stripe_secret_key,
+          "Stripe secret API key; the stripe provider is offered when it is set"),
+      key("payments_stripe_webhook_secret", &Config::payments_stripe_webhook_secret,
+          "signing secret (whsec_...) of the Stripe webhook endpoint /payments/webhook/stripe"),
+      key("payments_stripe_api_base", &Config::payments_stripe_api_base, "Stripe API base URL"),
+      key("payments_stripe_success_url", &Config::payments_stripe_success_url,
+          "where Stripe Checkout sends the payer after paying; empty = this server's /"),
+      key("payments_stripe_cancel_url", &Config::payments_stripe_cancel_url,
+          "where Stripe Checkout sends a payer who cancels; empty = this server's /"),
       Key{"rate_limits", "request budgets by policy: {\"login\": {\"limit\": 10, \"window_seconds\": 60}, ...}",
           [](const Config& c) {
             json j = json::object();
@@ -294,6 +323,26 @@ void validate(const Config& c) {
   if (c.ws_max_message_bytes < 1024) fail("ws_max_message_bytes must be at least 1024");
   if (c.ws_queue_max_messages < 1 || c.ws_queue_max_bytes < 1024)
     fail("ws_queue_max_messages must be positive and ws_queue_max_bytes at least 1024");
+  // Payments
+  if (c.payments_currencies.empty()) fail("payments_currencies must list at least one currency");
+  for (const auto& code : c.payments_currencies)
+    if (code.size() != 3 || !std::all_of(code.begin(), code.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; }))
+      fail("payments_currencies must be ISO 4217 codes (three upper-case letters): " + code);
+  if (c.payments_platform_fee_bps < 0 || c.payments_platform_fee_bps > 10000)
+    fail("payments_platform_fee_bps must be 0..10000");
+  // Fee shares are computed as fee * part / amount in 64 bits.
+  if (c.payments_max_amount < 1 || c.payments_max_amount > 1'000'000'000)
+    fail("payments_max_amount must be 1..1000000000");
+  if (c.payments_donation_message_max < 0) fail("payments_donation_message_max must not be negative");
+  if (c.payments_refund_window_seconds < 0) fail("payments_refund_window_seconds must not be negative");
+  if (c.payments_idempotency_wait_ms < 0) fail("payments_idempotency_wait_ms must not be negative");
+  if (c.payments_idempotency_retention_seconds < 24 * 3600)
+    fail("payments_idempotency_retention_seconds must be at least 86400 (clients retry for a day)");
+  if (c.payments_webhook_tolerance_seconds < 1) fail("payments_webhook_tolerance_seconds must be positive");
+  if (!c.payments_stripe_secret_key.empty() && c.payments_stripe_webhook_secret.empty())
+    fail("payments_stripe_webhook_secret must be set with payments_stripe_secret_key (webhooks settle top-ups)");
+  if (c.payments_sandbox_enabled && c.mode == "production")
+    fail("payments_sandbox_enabled credits wallets with test money; it is refused in production mode");
   if (c.ws_max_subscriptions < 1) fail("ws_max_subscriptions must be positive");
   if (c.ws_history_size < 0 || c.ws_history_ttl_seconds < 1)
     fail("ws_history_size must not be negative and ws_history_ttl_seconds must be positive");

@@ -6,6 +6,7 @@ int http_status(ErrorCode code) {
   switch (code) {
     case ErrorCode::bad_request: return 400;
     case ErrorCode::unauthorized: return 401;
+    case ErrorCode::payment_required: return 402;
     case ErrorCode::forbidden: return 403;
     case ErrorCode::not_found: return 404;
     case ErrorCode::method_not_allowed: return 405;
@@ -26,6 +27,7 @@ const char* error_title(ErrorCode code) {
   switch (code) {
     case ErrorCode::bad_request: return "Bad Request";
     case ErrorCode::unauthorized: return "Unauthorized";
+    case ErrorCode::payment_required: return "Payment Required";
     case ErrorCode::forbidden: return "Forbidden";
     case ErrorCode::not_found: return "Not Found";
     case ErrorCode::method_not_allowed: return "Method Not Allowed";

@@ -23,6 +23,7 @@ struct CodeCase {
 const CodeCase kCodes[] = {
     {ErrorCode::bad_request, 400, "Bad Request"},
     {ErrorCode::unauthorized, 401, "Unauthorized"},
+    {ErrorCode::payment_required, 402, "Payment Required"},
     {ErrorCode::forbidden, 403, "Forbidden"},
     {ErrorCode::not_found, 404, "Not Found"},
     {ErrorCode::method_not_allowed, 405, "Method Not Allowed"},

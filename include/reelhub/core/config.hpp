@@ -128,6 +128,24 @@ struct Config {
   int session_cache_ttl_ms = 5000;       // how long "this session is live" is believed without a read
   int refresh_reuse_grace_seconds = 10;  // a repeated refresh this soon is a retry, not reuse
 
+  // Payments (issue 11). Amounts are integer minor units of their currency (cents for USD).
+  std::vector<std::string> payments_currencies = {"USD", "EUR"};  // ISO 4217 codes wallets may hold
+  int payments_platform_fee_bps = 1000;             // platform's share of a donation, basis points (10 %)
+  std::int64_t payments_max_amount = 1000000;       // largest donation, refund or top-up (10,000.00)
+  int payments_donation_message_max = 200;          // characters of a donation's message
+  int payments_refund_window_seconds = 7 * 24 * 3600;  // a streamer may refund a donation this long
+  int payments_idempotency_wait_ms = 5000;          // a retry waits this long for its first attempt, then 409
+  int payments_idempotency_retention_seconds = 24 * 3600;  // Idempotency-Key results kept (>= 24 h)
+  int payments_webhook_tolerance_seconds = 300;     // signed webhook timestamps older or newer: refused
+  bool payments_sandbox_enabled = false;            // the sandbox provider (test money); never in production
+  std::string payments_sandbox_webhook_secret;      // HMAC key of sandbox webhooks; empty = derived from jwt_secret
+  // Stripe: offered when payments_stripe_secret_key is set.
+  std::string payments_stripe_secret_key;           // sk_live_... / sk_test_...
+  std::string payments_stripe_webhook_secret;       // whsec_... of the webhook endpoint
+  std::string payments_stripe_api_base = "https://api.stripe.com";
+  std::string payments_stripe_success_url;          // where Checkout returns the payer; empty = this server's /
+  std::string payments_stripe_cancel_url;
+
   // Rate limits by policy name: general, login, register, upload, live, ws_connect
   std::map<std::string, RateRule> rate_limits = {
       {"general", {1000, 60}}, {"login", {10, 60}}, {"register", {10, 60}},

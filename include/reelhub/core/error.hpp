@@ -13,6 +13,7 @@ namespace reelhub {
 enum class ErrorCode {
   bad_request,             // 400 malformed JSON, bad query
   unauthorized,            // 401 missing/invalid token or credentials
+  payment_required,        // 402 not enough money in the account to be debited
   forbidden,               // 403 authenticated but not allowed
   not_found,               // 404
   method_not_allowed,      // 405

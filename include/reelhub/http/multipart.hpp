@@ -15,6 +15,10 @@
 
 namespace reelhub::http {
 
+/// Room for the framing around a form's file part (boundaries, part headers): a route taking a
+/// file of at most N bytes takes a body of N + kMultipartFraming.
+inline constexpr std::size_t kMultipartFraming = 64 * 1024;
+
 /// One part of a form. `data` views the body it was parsed from, which must outlive it.
 struct FormPart {
   std::string name;

@@ -14,8 +14,6 @@ namespace {
 using http::Request;
 using http::Response;
 
-/// Room for the multipart framing around the file (boundaries, part headers).
-constexpr std::size_t kMultipartOverhead = 64 * 1024;
 
 /// The files endpoints, sharing one service. Every answer, errors included, has seed 001's shape.
 class Handlers {
@@ -64,7 +62,7 @@ void register_routes(const modules::Context& ctx, FileService& service) {
   using http::Access;
   const http::RouteOptions user{.access = Access::user};
   const http::RouteOptions upload{.access = Access::user, .rate_policy = "upload",
-                                  .body_limit = service.max_bytes() + kMultipartOverhead};
+                                  .body_limit = service.max_bytes() + http::kMultipartFraming};
   http::Router& r = ctx.router;
   r.add("POST", "/files/upload", bind(&Handlers::upload), upload);
   r.add("GET", "/files", bind(&Handlers::list), user);

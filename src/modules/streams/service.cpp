@@ -207,6 +207,13 @@ bool StreamService::may_subscribe(const auth::AuthUser&, const std::string& id) 
   return db_.transact([&](pqxx::work& tx) { return repo::find(tx, id).has_value(); });
 }
 
+std::optional<LiveOwner> StreamService::live_owner(const std::string& id) {
+  if (!is_valid_uuid(id)) return std::nullopt;
+  const auto row = db_.transact([&](pqxx::work& tx) { return repo::find(tx, id); });
+  if (!row || row->status != StreamStatus::active) return std::nullopt;
+  return LiveOwner{.stream_id = row->id, .user_id = row->user_id};
+}
+
 void StreamService::resume() {
   const auto started = db_.transact([&](pqxx::work& tx) {
     for (const StreamRow& row : repo::with_status(tx, {StreamStatus::created})) channels_.add_created(row.id);

@@ -48,6 +48,11 @@ struct EndedStream {
 };
 using RecordingSink = std::function<void(const EndedStream&)>;
 
+struct LiveOwner {
+  std::string stream_id;  // canonical UUID, as `stream:<id>` events are published under
+  std::int64_t user_id = 0;
+};
+
 struct NewStream {
   std::string name, title, description;
 };
@@ -91,6 +96,10 @@ class StreamService : public media::IngestObserver {
   /// The live playlist; `viewer` tells viewers apart for viewer_count. 404 when not live yet.
   std::string playlist(const std::string& id, const std::string& viewer);
   SegmentSource segment(const std::string& id, std::uint64_t sequence);
+
+  /// The owner and canonical id of stream `id` while it is live (media arriving), nullopt
+  /// otherwise or when `id` names no stream: what the payments module may donate to.
+  std::optional<LiveOwner> live_owner(const std::string& id);
 
   /// `stream:<id>` is public to signed-in users, like the stream itself.
   bool may_subscribe(const auth::AuthUser& user, const std::string& id);

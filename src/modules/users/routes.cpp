@@ -20,8 +20,6 @@ namespace {
 using http::Request;
 using http::Response;
 
-/// Room for the multipart framing around the avatar file (boundaries, part headers).
-constexpr std::size_t kMultipartOverhead = 64 * 1024;
 
 /// The users endpoints, sharing one service.
 class Handlers {
@@ -56,7 +54,7 @@ void register_routes(const modules::Context& ctx, UsersService& service) {
   const http::RouteOptions user{.access = Access::user};
   const http::RouteOptions admin{.access = Access::user, .min_role = auth::Role::admin};
   const http::RouteOptions upload{.access = Access::user, .rate_policy = "upload",
-                                  .body_limit = ctx.config.avatar_limit_bytes + kMultipartOverhead};
+                                  .body_limit = ctx.config.avatar_limit_bytes + http::kMultipartFraming};
   const http::RouteOptions media{.rate_policy = "", .public_media = true};
 
   http::Router& r = ctx.router;

@@ -20,8 +20,6 @@ namespace fs = std::filesystem;
 using http::Request;
 using http::Response;
 
-/// Room for the multipart framing and the title and description around the video file.
-constexpr std::size_t kMultipartOverhead = 64 * 1024;
 /// A playlist of a ready video never changes; a short lifetime still lets a re-upload show soon.
 constexpr const char* kPlaylistCache = "public, max-age=300";
 constexpr const char* kSegmentCache = "public, max-age=31536000, immutable";
@@ -77,7 +75,7 @@ void register_routes(const modules::Context& ctx, VideoService& service) {
   const http::RouteOptions anyone{.access = Access::optional_user};
   const http::RouteOptions upload{.access = Access::user,
                                   .rate_policy = "upload",
-                                  .body_limit = ctx.config.upload_max_bytes + kMultipartOverhead,
+                                  .body_limit = ctx.config.upload_max_bytes + http::kMultipartFraming,
                                   .body_to_file = true};
   // Players poll playlists and fetch segments: no per-request limit, CORS `*`, and file
   // serving (a stat and a read) needs no database, so it stays off the worker pool.
