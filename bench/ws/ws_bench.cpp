@@ -33,6 +33,7 @@
 #include "reelhub/db/pool.hpp"
 #include "reelhub/metrics/registry.hpp"
 #include "reelhub/ws/live_hub.hpp"
+#include "support.hpp"
 
 namespace {
 
@@ -42,6 +43,10 @@ namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
 constexpr auto as_tuple = asio::as_tuple(asio::use_awaitable);
+using reelhub::bench::now_ns;
+using reelhub::bench::percentile_ms;
+using reelhub::bench::rss_kib;
+using reelhub::bench::wait_for;
 
 struct Options {
   std::uint16_t port = 0;
@@ -56,19 +61,6 @@ struct Options {
   int burst = 200;
   int threads = 2;
 };
-
-std::uint64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-/// VmRSS of `pid` in KiB.
-long rss_kib(int pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
-  throw std::runtime_error("no VmRSS for pid " + std::to_string(pid));
-}
 
 /// What every client of one phase shares.
 struct Fleet {
@@ -140,24 +132,6 @@ class Clients {
   asio::executor_work_guard<asio::io_context::executor_type> guard_;
   std::vector<std::thread> threads_;
 };
-
-/// Waits until `done()` or `limit` passes; false on timeout.
-template <class Fn>
-bool wait_for(Fn&& done, std::chrono::seconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
-
-double percentile_ms(std::vector<std::uint64_t>& v, double p) {
-  if (v.empty()) return 0;
-  const auto k = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
-  return static_cast<double>(v[k]) / 1e6;
-}
 
 void idle_phase(const Options& o) {
   const long before = rss_kib(o.server_pid);
@@ -248,22 +222,18 @@ void broadcast_phase(const Options& o) {
 
 Options parse(int argc, char** argv) {
   Options o;
-  std::map<std::string, std::string> args;
-  for (int i = 1; i + 1 < argc; i += 2) args[argv[i]] = argv[i + 1];
-  auto num = [&](const char* name, auto& field) {
-    if (auto it = args.find(name); it != args.end()) field = static_cast<std::decay_t<decltype(field)>>(std::stoll(it->second));
-  };
-  num("--port", o.port);
-  num("--user-id", o.user_id);
-  num("--server-pid", o.server_pid);
-  num("--idle", o.idle);
-  num("--subscribers", o.subscribers);
-  num("--events", o.events);
-  num("--rate", o.rate);
-  num("--burst", o.burst);
-  num("--threads", o.threads);
-  o.token = args["--token"];
-  o.database_url = args["--database-url"];
+  const reelhub::bench::Args args(argc, argv);
+  args.number("--port", o.port);
+  args.number("--user-id", o.user_id);
+  args.number("--server-pid", o.server_pid);
+  args.number("--idle", o.idle);
+  args.number("--subscribers", o.subscribers);
+  args.number("--events", o.events);
+  args.number("--rate", o.rate);
+  args.number("--burst", o.burst);
+  args.number("--threads", o.threads);
+  o.token = args.text("--token");
+  o.database_url = args.text("--database-url");
   if (!o.port || o.token.empty() || !o.user_id || !o.server_pid || o.database_url.empty() || o.rate <= 0)
     throw std::invalid_argument(
         "usage: ws_bench --port P --token T --user-id U --server-pid PID --database-url URL "
