@@ -81,10 +81,15 @@ TEST_F(LiveTest, PublishedStreamBecomesAPlayableLivePlaylist) {
   const MediaPlaylist first = wait_for_segments(http(), s.hls_url, 2);
   json event = ws.receive_until("stream_status");
   EXPECT_EQ(event.at("data").at("status"), "active") << event;
+  // Seed 002's client reads data.type, data.stream_id, data.status and data.count at the top level.
+  EXPECT_EQ(event.at("stream_id"), s.id) << event;
+  EXPECT_EQ(event.at("status"), "active") << event;
   // Counts are pushed when they change; this test fetching the playlist makes it at least 1.
   do {
     event = ws.receive_until("viewer_count");
   } while (event.at("data").at("viewer_count").get<int>() < 1);
+  EXPECT_EQ(event.at("stream_id"), s.id) << event;
+  EXPECT_EQ(event.at("count"), event.at("data").at("viewer_count")) << event;
   EXPECT_EQ(first.target_duration, 2);
   for (const PlaylistEntry& e : first.segments) {
     EXPECT_LE(e.duration, 2.5);
