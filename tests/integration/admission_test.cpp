@@ -22,6 +22,7 @@ std::map<std::string, std::string> admission_env() {
   auto env = relaxed_rate_limits();
   env["REELHUB_BODY_LIMIT_BYTES"] = std::to_string(kBodyLimit);
   env["REELHUB_AVATAR_LIMIT_BYTES"] = std::to_string(kBodyLimit);
+  env["REELHUB_FILES_MAX_BYTES"] = std::to_string(kBodyLimit);  // in-memory bodies too: at most half the budget
   env["REELHUB_BODY_MEMORY_BUDGET_BYTES"] = std::to_string(2 * kBodyLimit);  // two full bodies at once
   env["REELHUB_MAX_CONNECTIONS_PER_IP"] = std::to_string(kPerIp);
   return env;
