@@ -32,11 +32,9 @@ void post(pqxx::work& tx, const std::string& transaction_id, const std::vector<T
   touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
   repo::lock_accounts(tx, touched);
   for (const Posting& p : postings) {
-    if (!repo::debit(tx, p.debit, p.transfer->amount)) {
+    if (!repo::post_transfer(tx, transaction_id, p.transfer->kind, p.debit, p.credit, p.transfer->amount)) {
       throw ApiError(ErrorCode::payment_required, "Insufficient funds").with_reason("insufficient_funds");
     }
-    repo::credit(tx, p.credit, p.transfer->amount);
-    repo::insert_transfer(tx, transaction_id, p.transfer->kind, p.debit, p.credit, p.transfer->amount);
   }
 }
 

@@ -7,9 +7,16 @@ namespace reelhub::payments::repo {
 namespace {
 
 // Ledger
-const db::Statement kFindAccount{"payments.find_account", R"sql(
+// Two lookups because IS NOT DISTINCT FROM is no index condition: a user's account is found
+// through the unique index by (kind, owner_id, provider IS NULL, currency) — a scan of every
+// wallet otherwise; the platform's accounts (owner NULL) are few per kind.
+const db::Statement kFindUserAccount{"payments.find_user_account", R"sql(
+SELECT id FROM ledger_accounts WHERE kind = $1 AND owner_id = $2 AND provider IS NULL AND currency = $3
+)sql"};
+
+const db::Statement kFindPlatformAccount{"payments.find_platform_account", R"sql(
 SELECT id FROM ledger_accounts
-WHERE kind = $1 AND owner_id IS NOT DISTINCT FROM $2 AND provider IS NOT DISTINCT FROM $3 AND currency = $4
+WHERE kind = $1 AND owner_id IS NULL AND provider IS NOT DISTINCT FROM $2 AND currency = $3
 )sql"};
 
 const db::Statement kInsertAccount{"payments.insert_account", R"sql(
@@ -20,17 +27,18 @@ ON CONFLICT DO NOTHING RETURNING id
 const db::Statement kLockAccounts{"payments.lock_accounts",
                                   "SELECT id FROM ledger_accounts WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE"};
 
-// The condition is the guard: the balance is tested and changed by one statement on the locked row.
-const db::Statement kDebit{"payments.debit", R"sql(
-UPDATE ledger_accounts SET balance = balance - $2
-WHERE id = $1 AND (kind = 'provider_clearing' OR balance >= $2)
-)sql"};
-
-const db::Statement kCredit{"payments.credit", "UPDATE ledger_accounts SET balance = balance + $2 WHERE id = $1"};
-
-const db::Statement kInsertTransfer{"payments.insert_transfer", R"sql(
+// One transfer in one statement (one round trip while the accounts are locked): the debit, whose
+// condition is the guard — the balance is tested and changed by one statement on the locked row —
+// then the credit and the posting, both only when the debit happened.
+const db::Statement kPostTransfer{"payments.post_transfer", R"sql(
+WITH debited AS (
+  UPDATE ledger_accounts SET balance = balance - $5
+  WHERE id = $3 AND (kind = 'provider_clearing' OR balance >= $5) RETURNING id
+), credited AS (
+  UPDATE ledger_accounts SET balance = balance + $5 WHERE id = $4 AND EXISTS (SELECT FROM debited) RETURNING id
+)
 INSERT INTO ledger_transfers (transaction_id, kind, debit_account, credit_account, amount)
-VALUES ($1::uuid, $2, $3, $4, $5)
+SELECT $1::uuid, $2, debited.id, credited.id, $5 FROM debited, credited
 )sql"};
 
 // Transactions
@@ -174,8 +182,9 @@ std::string array_literal(const std::vector<std::int64_t>& ids) {
 }  // namespace
 
 std::optional<std::int64_t> find_account(pqxx::work& tx, const AccountRef& ref) {
-  const auto r = tx.exec_prepared(kFindAccount.name(), std::string(account_kind_name(ref.kind)), ref.owner_id,
-                                  ref.provider, ref.currency);
+  const std::string kind(account_kind_name(ref.kind));
+  const auto r = ref.owner_id ? tx.exec_prepared(kFindUserAccount.name(), kind, *ref.owner_id, ref.currency)
+                              : tx.exec_prepared(kFindPlatformAccount.name(), kind, ref.provider, ref.currency);
   if (r.empty()) return std::nullopt;
   return r[0][0].as<std::int64_t>();
 }
@@ -191,17 +200,10 @@ void lock_accounts(pqxx::work& tx, std::vector<std::int64_t> ids) {
   tx.exec_prepared(kLockAccounts.name(), array_literal(ids));
 }
 
-bool debit(pqxx::work& tx, std::int64_t account_id, std::int64_t amount) {
-  return tx.exec_prepared0(kDebit.name(), account_id, amount).affected_rows() == 1;
-}
-
-void credit(pqxx::work& tx, std::int64_t account_id, std::int64_t amount) {
-  tx.exec_prepared0(kCredit.name(), account_id, amount);
-}
-
-void insert_transfer(pqxx::work& tx, const std::string& transaction_id, const std::string& kind,
-                     std::int64_t debit_account, std::int64_t credit_account, std::int64_t amount) {
-  tx.exec_prepared0(kInsertTransfer.name(), transaction_id, kind, debit_account, credit_account, amount);
+bool post_transfer(pqxx::work& tx, const std::string& transaction_id, const std::string& kind,
+                   std::int64_t debit_account, std::int64_t credit_account, std::int64_t amount) {
+  return tx.exec_prepared0(kPostTransfer.name(), transaction_id, kind, debit_account, credit_account, amount)
+             .affected_rows() == 1;
 }
 
 std::optional<Transaction> insert_transaction(pqxx::work& tx, const Transaction& t) {

@@ -19,12 +19,10 @@ std::optional<std::int64_t> find_account(pqxx::work& tx, const AccountRef& ref);
 std::optional<std::int64_t> insert_account(pqxx::work& tx, const AccountRef& ref);
 /// Row-locks the accounts in id order, so transactions touching the same accounts never deadlock.
 void lock_accounts(pqxx::work& tx, std::vector<std::int64_t> ids);
-/// Takes `amount` from the account unless that would leave a non-clearing account negative;
-/// false (and nothing changed) then.
-bool debit(pqxx::work& tx, std::int64_t account_id, std::int64_t amount);
-void credit(pqxx::work& tx, std::int64_t account_id, std::int64_t amount);
-void insert_transfer(pqxx::work& tx, const std::string& transaction_id, const std::string& kind,
-                     std::int64_t debit_account, std::int64_t credit_account, std::int64_t amount);
+/// Moves `amount` from the debit account to the credit account and inserts the transfer, unless
+/// the debit would leave a non-clearing account negative: false (and nothing changed) then.
+bool post_transfer(pqxx::work& tx, const std::string& transaction_id, const std::string& kind,
+                   std::int64_t debit_account, std::int64_t credit_account, std::int64_t amount);
 
 // Transactions
 /// Inserts it under `t.id` (a fresh uuid when empty); nullopt when that id exists already.
