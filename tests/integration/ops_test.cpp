@@ -26,20 +26,6 @@ class OpsTest : public StackTest {
   }
 };
 
-/// The value of the Prometheus sample `name{...}` whose labels include all of `labels`; -1 when absent.
-double sample(const std::string& metrics, const std::string& name, const std::vector<std::string>& labels) {
-  std::istringstream lines(metrics);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.rfind(name + "{", 0) != 0) continue;
-    const auto close = line.find('}');
-    const std::string label_text = line.substr(name.size() + 1, close - name.size() - 1);
-    bool all = true;
-    for (const auto& l : labels) all = all && label_text.find(l) != std::string::npos;
-    if (all) return std::stod(line.substr(close + 1));
-  }
-  return -1;
-}
-
 TEST_F(OpsTest, HealthAnswersTheSeedShape) {
   auto res = http().get("/health");
   ASSERT_EQ(res.status, 200) << res;
@@ -101,12 +87,12 @@ TEST_F(OpsTest, MetricsCountRequestsByRouteMethodAndStatus) {
   ASSERT_EQ(res.status, 200) << res;
   EXPECT_EQ(res.header("Content-Type").rfind("text/plain", 0), 0u) << res.header("Content-Type");
   const auto& text = res.body;
-  EXPECT_GE(sample(text, "reelhub_http_requests_total", {"route=\"/health\"", "method=\"GET\"", "status=\"200\""}), 3)
+  EXPECT_GE(metric_sample(text, "reelhub_http_requests_total", {"route=\"/health\"", "method=\"GET\"", "status=\"200\""}), 3)
       << text;
-  EXPECT_GE(sample(text, "reelhub_http_requests_total", {"status=\"404\""}), 1) << text;
+  EXPECT_GE(metric_sample(text, "reelhub_http_requests_total", {"status=\"404\""}), 1) << text;
   EXPECT_NE(text.find("# TYPE reelhub_http_request_duration_seconds histogram"), std::string::npos) << text;
-  EXPECT_GE(sample(text, "reelhub_http_request_duration_seconds_count", {"route=\"/health\""}), 3) << text;
-  EXPECT_GE(sample(text, "reelhub_http_request_duration_seconds_bucket", {"route=\"/health\"", "le=\"+Inf\""}), 3)
+  EXPECT_GE(metric_sample(text, "reelhub_http_request_duration_seconds_count", {"route=\"/health\""}), 3) << text;
+  EXPECT_GE(metric_sample(text, "reelhub_http_request_duration_seconds_bucket", {"route=\"/health\"", "le=\"+Inf\""}), 3)
       << text;
   // Unknown paths are not labels: a scanner must not be able to grow the metric set without bound.
   EXPECT_EQ(text.find(unknown), std::string::npos) << "raw path used as a metric label";
@@ -133,7 +119,7 @@ TEST_F(OpsTest, MadeUpMethodsGet501AndNeverGrowTheMetrics) {
   EXPECT_EQ(first.json().at("error"), "Not Implemented");
   ASSERT_EQ(http().get("/metrics").status, 200);  // from here on /metrics' own series exist too
   const std::string before = http().get("/metrics").body;
-  EXPECT_GE(sample(before, "reelhub_http_requests_total", {"method=\"other\"", "status=\"501\""}), 1) << before;
+  EXPECT_GE(metric_sample(before, "reelhub_http_requests_total", {"method=\"other\"", "status=\"501\""}), 1) << before;
 
   // 10,000 requests, each with its own made-up method and path, pipelined 100 at a time.
   constexpr int kBatches = 100, kPerBatch = 100;
@@ -150,7 +136,7 @@ TEST_F(OpsTest, MadeUpMethodsGet501AndNeverGrowTheMetrics) {
   EXPECT_EQ(series_of(after), series_of(before)) << "junk requests added metric series";
   // Only counters' digits may grow.
   EXPECT_LT(after.size(), before.size() + 512) << "metrics grew from " << before.size() << " to " << after.size();
-  EXPECT_GE(sample(after, "reelhub_http_requests_total", {"method=\"other\"", "status=\"501\""}), 10001) << after;
+  EXPECT_GE(metric_sample(after, "reelhub_http_requests_total", {"method=\"other\"", "status=\"501\""}), 10001) << after;
 }
 
 TEST_F(OpsTest, OpenApiDocumentIsServedAsYaml) {

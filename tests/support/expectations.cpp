@@ -1,6 +1,7 @@
 #include "expectations.hpp"
 
 #include <regex>
+#include <sstream>
 
 namespace reelhub::testing {
 
@@ -47,6 +48,19 @@ namespace reelhub::testing {
 bool is_iso8601_utc(const std::string& s) {
   static const std::regex pattern(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$)");
   return std::regex_match(s, pattern);
+}
+
+double metric_sample(const std::string& metrics, const std::string& name, const std::vector<std::string>& labels) {
+  std::istringstream lines(metrics);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(name + "{", 0) != 0) continue;
+    const auto close = line.find('}');
+    const std::string label_text = line.substr(name.size() + 1, close - name.size() - 1);
+    bool all = true;
+    for (const auto& l : labels) all = all && label_text.find(l) != std::string::npos;
+    if (all) return std::stod(line.substr(close + 1));
+  }
+  return -1;
 }
 
 }  // namespace reelhub::testing

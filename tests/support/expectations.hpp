@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "http_client.hpp"
 #include "server_process.hpp"
@@ -24,5 +25,9 @@ namespace reelhub::testing {
 
 /// ISO 8601 UTC with a Z suffix, e.g. 2025-09-26T01:00:00Z (fractional seconds allowed).
 bool is_iso8601_utc(const std::string& s);
+
+/// The value of the Prometheus sample `name{...}` in the text page `metrics` whose labels include
+/// all of `labels` (each as `key="value"`); -1 when absent.
+double metric_sample(const std::string& metrics, const std::string& name, const std::vector<std::string>& labels);
 
 }  // namespace reelhub::testing

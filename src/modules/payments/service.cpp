@@ -66,6 +66,12 @@ PaymentService::PaymentService(db::Pool& db, ws::Hub& hub, metrics::Registry& me
       streams_(streams),
       notifications_(notifications),
       options_(std::move(options)) {
+  metrics_.describe("reelhub_payments_transfers_total", "counter", "Ledger transfers posted, by kind and currency");
+  metrics_.describe("reelhub_payments_transfer_amount_minor_total", "counter",
+                    "Minor units moved by ledger transfers, by kind and currency");
+  metrics_.describe("reelhub_payments_idempotent_replays_total", "counter",
+                    "Money-moving requests answered from their stored Idempotency-Key result, by operation");
+  metrics_.describe("reelhub_payments_webhooks_total", "counter", "Provider webhook deliveries, by provider and verdict");
   for (auto& p : providers) {
     const std::string name = p->name();
     providers_.emplace(name, std::move(p));
