@@ -9,16 +9,20 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <pqxx/pqxx>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <latch>
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "expectations.hpp"
 #include "modules/payments/providers/signature.hpp"
 #include "reelhub/core/random.hpp"
 #include "stack.hpp"
@@ -33,8 +37,11 @@ constexpr const char* kStripeWebhookSecret = "whsec_reelhub_test";
 constexpr int kFeeBps = 1000;  // 10 %
 
 /// A local stand-in for Stripe's API that answers POST /v1/checkout/sessions as Stripe's
-/// documented API does: 401 without the right Bearer key, otherwise a Checkout Session object;
-/// a repeated Idempotency-Key gets the first answer again. It records what it was sent.
+/// documented API does: 401 without the right Bearer key, otherwise a Checkout Session object.
+/// Idempotency as Stripe documents it for API v1: a repeated Idempotency-Key with the same
+/// parameters gets the saved status and body again (500s included) with `Idempotent-Replayed:
+/// true`; with other parameters, 400 `idempotency_error`. `fail_next()` makes the next new
+/// request a 500 `api_error`. It records what it was sent.
 class StripeStandIn {
  public:
   struct Seen {
@@ -52,6 +59,7 @@ class StripeStandIn {
     thread_.join();
   }
   std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  void fail_next() { fail_next_ = true; }
   std::vector<Seen> seen() const {
     std::lock_guard lock(mutex_);
     return seen_;
@@ -80,17 +88,31 @@ class StripeStandIn {
           response.result(http::status::unauthorized);
           response.body() = R"({"error":{"type":"invalid_request_error","message":"Invalid API Key provided"}})";
         } else if (auto it = answers_.find(seen.idempotency_key); it != answers_.end()) {
-          response.body() = it->second;
+          if (it->second.request != seen.body) {
+            response.result(http::status::bad_request);
+            response.body() = R"({"error":{"type":"idempotency_error","message":"Keys for idempotent requests can only be used with the same parameters they were first used with."}})";
+          } else {
+            response.result(it->second.status);
+            response.body() = it->second.response;
+            response.set("Idempotent-Replayed", "true");
+          }
         } else {
-          const std::string id = "cs_test_" + std::to_string(answers_.size() + 1);
-          response.body() = nlohmann::json{{"id", id},
-                                           {"object", "checkout.session"},
-                                           {"mode", "payment"},
-                                           {"status", "open"},
-                                           {"payment_status", "unpaid"},
-                                           {"url", "https://checkout.stripe.com/c/pay/" + id}}
-                                .dump();
-          answers_[seen.idempotency_key] = response.body();
+          if (fail_next_.exchange(false)) {
+            response.result(http::status::internal_server_error);
+            response.body() = R"({"error":{"type":"api_error","message":"An unknown error occurred"}})";
+          } else {
+            const std::string id = "cs_test_" + std::to_string(++sessions_);
+            response.body() = nlohmann::json{{"id", id},
+                                             {"object", "checkout.session"},
+                                             {"mode", "payment"},
+                                             {"status", "open"},
+                                             {"payment_status", "unpaid"},
+                                             {"url", "https://checkout.stripe.com/c/pay/" + id}}
+                                  .dump();
+          }
+          if (!seen.idempotency_key.empty()) {
+            answers_[seen.idempotency_key] = {seen.body, response.result(), response.body()};
+          }
         }
       }
       response.prepare_payload();
@@ -102,8 +124,15 @@ class StripeStandIn {
   boost::asio::ip::tcp::acceptor acceptor_;
   std::atomic<bool> stopping_{false};
   mutable std::mutex mutex_;
+  struct Saved {
+    std::string request;
+    boost::beast::http::status status;
+    std::string response;
+  };
+  std::atomic<bool> fail_next_{false};
+  int sessions_ = 0;
   std::vector<Seen> seen_;
-  std::map<std::string, std::string> answers_;
+  std::map<std::string, Saved> answers_;  // by Idempotency-Key
   std::thread thread_;
 };
 
@@ -157,6 +186,12 @@ JOIN ledger_accounts c ON c.id = t.credit_account WHERE d.currency <> c.currency
             "0")
       << "a transfer crosses currencies";
   EXPECT_EQ(db.scalar("SELECT count(*) FROM ledger_accounts WHERE kind <> 'provider_clearing' AND balance < 0"), "0");
+  // Every transaction is posted whole: its transfers add up to its amount.
+  EXPECT_EQ(db.scalar(R"sql(
+SELECT count(*) FROM payment_transactions t
+WHERE t.amount <> COALESCE((SELECT sum(amount) FROM ledger_transfers WHERE transaction_id = t.id), 0))sql"),
+            "0")
+      << "a transaction's transfers do not add up to its amount";
   // No key points at a half-done operation: a stored key always has its final answer, and a
   // stored success names a transaction that exists.
   EXPECT_EQ(db.scalar("SELECT count(*) FROM idempotency_keys WHERE status = 0"), "0");
@@ -220,6 +255,28 @@ class PaymentsTest : public StackTest {
     const std::string id = created.json().at("stream_id");
     stack().db.exec("UPDATE streams SET status = 'active' WHERE id = '" + id + "'");
     return {streamer, id};
+  }
+
+  /// A Stripe event about the Checkout Session of a top-up, as Stripe's webhook sends it.
+  static std::string stripe_event(const std::string& id, const std::string& type, const std::string& topup_id,
+                                  std::int64_t amount, const std::string& payment_status) {
+    return nlohmann::json{{"id", id},
+                          {"object", "event"},
+                          {"type", type},
+                          {"data",
+                           {{"object",
+                             {{"id", "cs_test_" + topup_id},
+                              {"object", "checkout.session"},
+                              {"client_reference_id", topup_id},
+                              {"amount_total", amount},
+                              {"currency", "eur"},
+                              {"payment_status", payment_status}}}}}}
+        .dump();
+  }
+
+  static HttpResponse deliver_stripe(const std::string& event, const std::string& signature) {
+    return http().request("POST", "/payments/webhook/stripe", event,
+                          {{"Content-Type", "application/json"}, {"Stripe-Signature", signature}});
   }
 
   static nlohmann::json donation(const std::string& stream_id, std::int64_t amount, const std::string& message = "gg") {
@@ -329,6 +386,30 @@ TEST_F(PaymentsTest, OneKeyMovesMoneyOnce) {
   EXPECT_EQ(http().post_json("/live/donate", donation(stream_id, 5), with_key(fan, fixed_key)).status, 201);
   // Without a key nothing runs.
   EXPECT_EQ(http().post_json("/live/donate", donation(stream_id, 5), fan.auth()).status, 400);
+}
+
+// While the first request with a key is still running, another with the same key waits for it
+// (payments_idempotency_wait_ms, 5 s by default), then gets 409 and moves nothing; once the first
+// is gone without an answer, the key runs.
+TEST_F(PaymentsTest, KeyStillRunningIsA409) {
+  const auto [streamer, stream_id] = live_streamer();
+  const TestUser fan = register_and_login(http(), "pay_fan");
+  fund(fan, 1000);
+  const std::string key = new_key();
+  {
+    // Stands in for a first attempt in flight: its key row inserted, not committed.
+    pqxx::connection first(stack().db.url());
+    pqxx::work in_flight(first);
+    in_flight.exec0("INSERT INTO idempotency_keys (user_id, key, request_hash, status, response) VALUES (" +
+                    std::to_string(fan.id) + ", " + in_flight.quote(key) + ", 'in-flight', 0, '')");
+    auto busy = slow_http().post_json("/live/donate", donation(stream_id, 100), with_key(fan, key));
+    EXPECT_EQ(busy.status, 409) << busy;
+    EXPECT_EQ(busy.json().value("reason", ""), "idempotency_key_in_use") << busy;
+    EXPECT_EQ(balance(fan), 1000);
+  }  // rolled back: the first attempt died without an answer
+  auto ran = http().post_json("/live/donate", donation(stream_id, 100), with_key(fan, key));
+  EXPECT_EQ(ran.status, 201) << ran;
+  EXPECT_EQ(balance(fan), 900);
 }
 
 // A client-chosen transfer_id recognises a retry even under a new key.
@@ -528,18 +609,8 @@ TEST_F(PaymentsTest, StripeCheckoutAndWebhook) {
     EXPECT_NE(seen[0].body.find(field), std::string::npos) << field << " in " << seen[0].body;
   }
 
-  const std::string event = nlohmann::json{
-      {"id", "evt_stripe_" + topup_id},
-      {"object", "event"},
-      {"type", "checkout.session.completed"},
-      {"data",
-       {{"object",
-         {{"id", "cs_test_1"}, {"object", "checkout.session"}, {"client_reference_id", topup_id},
-          {"amount_total", 1500}, {"currency", "eur"}, {"payment_status", "paid"}}}}}}.dump();
-  auto deliver = [&](const std::string& signature) {
-    return http().request("POST", "/payments/webhook/stripe", event,
-                          {{"Content-Type", "application/json"}, {"Stripe-Signature", signature}});
-  };
+  const std::string event = stripe_event("evt_stripe_" + topup_id, "checkout.session.completed", topup_id, 1500, "paid");
+  auto deliver = [&](const std::string& signature) { return deliver_stripe(event, signature); };
   const std::int64_t now = unix_now();
   EXPECT_EQ(deliver(payments::sign_webhook(kStripeWebhookSecret, now - 301, event)).status, 400) << "stale";
   EXPECT_EQ(deliver(payments::sign_webhook(kSandboxSecret, now, event)).status, 400) << "another secret";
@@ -550,6 +621,109 @@ TEST_F(PaymentsTest, StripeCheckoutAndWebhook) {
     EXPECT_EQ(res.json().at("result"), i == 0 ? "credited" : "duplicate");
   }
   EXPECT_EQ(balance(fan, "wallet", "EUR"), 1500);
+}
+
+// Stripe failing to create the session (a 500, which Stripe saves under its idempotency key) is
+// a 503 that leaves nothing behind: no top-up, no stored answer, so the client's retry with the
+// same key opens a new top-up under a new Stripe idempotency key.
+TEST_F(PaymentsTest, StripeOutageLeavesNoTopup) {
+  const TestUser fan = register_and_login(http(), "pay_fan");
+  const std::string key = new_key();
+  const nlohmann::json request = {{"amount", 800}, {"currency", "EUR"}, {"provider", "stripe"}};
+  const std::size_t calls_before = stripe_->seen().size();
+  stripe_->fail_next();
+  auto failed = http().post_json("/payments/topup", request, with_key(fan, key));
+  EXPECT_TRUE(is_api_error(failed, 503)) << failed;
+  EXPECT_FALSE(failed.header("Retry-After").empty()) << failed;
+  const std::string topups = "SELECT count(*) FROM payment_topups WHERE user_id = " + std::to_string(fan.id);
+  EXPECT_EQ(stack().db.scalar(topups), "0");
+
+  auto retried = http().post_json("/payments/topup", request, with_key(fan, key));
+  ASSERT_EQ(retried.status, 201) << retried;
+  EXPECT_FALSE(retried.has_header("Idempotent-Replayed"));
+  EXPECT_EQ(stack().db.scalar(topups), "1");
+  const auto seen = stripe_->seen();
+  ASSERT_EQ(seen.size(), calls_before + 2);
+  EXPECT_EQ(seen.back().idempotency_key, "topup-" + retried.json().at("id").get<std::string>());
+  EXPECT_NE(seen[calls_before].idempotency_key, seen.back().idempotency_key);
+}
+
+// A session completed with a delayed payment method is not paid yet: it credits nothing until
+// `checkout.session.async_payment_succeeded`; an expired session fails its top-up.
+TEST_F(PaymentsTest, StripeDelayedPaymentCreditsOnItsAsyncEvent) {
+  const TestUser fan = register_and_login(http(), "pay_fan");
+  auto open_topup = [&](std::int64_t amount) {
+    auto topup = http().post_json("/payments/topup", {{"amount", amount}, {"currency", "EUR"}, {"provider", "stripe"}},
+                                  with_key(fan, new_key()));
+    EXPECT_EQ(topup.status, 201) << topup;
+    return topup.json().at("id").get<std::string>();
+  };
+  const std::string delayed = open_topup(2000);
+  const std::int64_t now = unix_now();
+  auto deliver = [&](const std::string& event) {
+    auto res = deliver_stripe(event, payments::sign_webhook(kStripeWebhookSecret, now, event));
+    EXPECT_EQ(res.status, 200) << res;
+    return res.json().value("result", "");
+  };
+  EXPECT_EQ(deliver(stripe_event("evt_c_" + delayed, "checkout.session.completed", delayed, 2000, "unpaid")), "ignored");
+  EXPECT_EQ(balance(fan, "wallet", "EUR"), 0);
+  const std::string paid = stripe_event("evt_a_" + delayed, "checkout.session.async_payment_succeeded", delayed, 2000, "paid");
+  EXPECT_EQ(deliver(paid), "credited");
+  EXPECT_EQ(deliver(paid), "duplicate");
+  EXPECT_EQ(balance(fan, "wallet", "EUR"), 2000);
+
+  const std::string expired = open_topup(700);
+  EXPECT_EQ(deliver(stripe_event("evt_e_" + expired, "checkout.session.expired", expired, 700, "unpaid")), "declined");
+  EXPECT_EQ(stack().db.scalar("SELECT status FROM payment_topups WHERE id = '" + expired + "'"), "failed");
+  // A paid event for a failed top-up is ignored: it was settled already.
+  EXPECT_EQ(deliver(stripe_event("evt_late_" + expired, "checkout.session.async_payment_succeeded", expired, 700, "paid")),
+            "ignored");
+  EXPECT_EQ(balance(fan, "wallet", "EUR"), 2000);
+}
+
+// The payments metrics on /metrics: a donation counts its transfers and amounts by kind and
+// currency, a replayed key counts as an idempotent replay, a refused webhook by its verdict.
+TEST_F(PaymentsTest, MetricsCountTransfersReplaysAndWebhookVerdicts) {
+  const auto [streamer, stream_id] = live_streamer();
+  const TestUser fan = register_and_login(http(), "pay_fan");
+  fund(fan, 1000);
+  const auto metric = [](const std::string& name, const std::vector<std::string>& labels) {
+    return std::max(0.0, metric_sample(http().get("/metrics").body, name, labels));
+  };
+  const std::vector<std::string> donation_usd{"kind=\"donation\"", "currency=\"USD\""};
+  const std::vector<std::string> fee_usd{"kind=\"fee\"", "currency=\"USD\""};
+  const std::vector<std::string> replays{"operation=\"donate\""};
+  const std::vector<std::string> bad_signature{"provider=\"sandbox\"", "verdict=\"bad_signature\""};
+  const double donations = metric("reelhub_payments_transfers_total", donation_usd);
+  const double donated = metric("reelhub_payments_transfer_amount_minor_total", donation_usd);
+  const double fees = metric("reelhub_payments_transfers_total", fee_usd);
+  const double fee_amount = metric("reelhub_payments_transfer_amount_minor_total", fee_usd);
+  const double replayed = metric("reelhub_payments_idempotent_replays_total", replays);
+  const double refused = metric("reelhub_payments_webhooks_total", bad_signature);
+  const std::string page = http().get("/metrics").body;
+  for (const char* name : {"reelhub_payments_transfers_total", "reelhub_payments_transfer_amount_minor_total",
+                           "reelhub_payments_idempotent_replays_total", "reelhub_payments_webhooks_total"}) {
+    EXPECT_NE(page.find(std::string("# TYPE ") + name + " counter"), std::string::npos) << name << " in " << page;
+  }
+
+  const std::string key = new_key();
+  ASSERT_EQ(http().post_json("/live/donate", donation(stream_id, 500), with_key(fan, key)).status, 201);
+  EXPECT_EQ(metric("reelhub_payments_transfers_total", donation_usd), donations + 1);
+  EXPECT_EQ(metric("reelhub_payments_transfer_amount_minor_total", donation_usd), donated + 450);
+  EXPECT_EQ(metric("reelhub_payments_transfers_total", fee_usd), fees + 1);
+  EXPECT_EQ(metric("reelhub_payments_transfer_amount_minor_total", fee_usd), fee_amount + 50);
+
+  auto replay = http().post_json("/live/donate", donation(stream_id, 500), with_key(fan, key));
+  ASSERT_EQ(replay.header("Idempotent-Replayed"), "true") << replay;
+  EXPECT_EQ(metric("reelhub_payments_idempotent_replays_total", replays), replayed + 1);
+  EXPECT_EQ(metric("reelhub_payments_transfers_total", donation_usd), donations + 1) << "a replay moves nothing";
+
+  const std::string event = R"({"id":"evt_metrics","type":"checkout.succeeded","data":{}})";
+  auto rejected = http().request("POST", "/payments/webhook/sandbox", event,
+                                 {{"Content-Type", "application/json"},
+                                  {"Reelhub-Sandbox-Signature", payments::sign_webhook("wrong", unix_now(), event)}});
+  ASSERT_EQ(rejected.status, 400) << rejected;
+  EXPECT_EQ(metric("reelhub_payments_webhooks_total", bad_signature), refused + 1);
 }
 
 TEST_F(PaymentsTest, ProvidersAndMaskedPayoutAccount) {
@@ -625,6 +799,8 @@ TEST(PaymentsCrashTest, KillDuringDonationBurst) {
     EXPECT_EQ(first.wait_exit(std::chrono::seconds(10)), -SIGKILL);
   }
   expect_ledger_consistent(db);
+  EXPECT_LT(std::stoul(db.scalar("SELECT count(*) FROM idempotency_keys WHERE key LIKE 'crash-%'")), keys.size())
+      << "every donation of the burst committed: the kill did not interrupt it";
 
   ServerProcess second(ServerOptions{db.url(), env, std::chrono::seconds(60), std::nullopt});
   const auto http = second.http(std::chrono::seconds(30));
