@@ -104,17 +104,19 @@ std::vector<std::unique_ptr<payments::Provider>> Modules::payment_providers(cons
 
 Modules::Modules(const modules::Context& ctx, std::function<void(const std::string& session_id)> on_session_ended)
     : store(object_store(ctx.config, ctx.media_root)),
+      delivery(*store, ctx.config.storage_media_delivery),
+      video_files(*store, ctx.media_root),
       health(ctx.db, *store),
       accounts(ctx.db, ctx.tokens,
                {.refresh_ttl_seconds = ctx.config.refresh_token_ttl_seconds,
                 .reuse_grace_seconds = ctx.config.refresh_reuse_grace_seconds,
                 .on_session_ended = std::move(on_session_ended)}),
       notifications(ctx.db, ctx.hub),
-      users(ctx.db, ctx.media_root,
+      users(ctx.db, *store,
             std::bind_front(&notifications::NotificationService::notify_new_subscriber, &notifications)),
       // Config always has "chat_send" (a default that a config file may only override).
       chats(ctx.db, ctx.hub, notifications, ctx.config.rate_limits.at("chat_send")),
-      recordings(ctx.db, ctx.hub, ctx.media_root,
+      recordings(ctx.db, ctx.hub, ctx.media_root, *store,
                  {.workers = ctx.config.recording_workers,
                   .live_retention = std::chrono::seconds(ctx.config.live_retention_seconds)}),
       // A stopped stream with media becomes a recording (enqueue is idempotent and durable).
@@ -123,8 +125,8 @@ Modules::Modules(const modules::Context& ctx, std::function<void(const std::stri
                 recordings.enqueue(
                     {.stream_id = s.stream_id, .user_id = s.user_id, .title = s.title, .username = s.username});
               }),
-      transcoder(ctx.config, ctx.db, ctx.hub, ctx.metrics, ctx.media_root),
-      videos(ctx.db, ctx.media_root, videos::upload_limits(ctx.config), [this] { transcoder.wake(); }),
+      transcoder(ctx.config, ctx.db, ctx.hub, ctx.metrics, video_files),
+      videos(ctx.db, video_files, videos::upload_limits(ctx.config), [this] { transcoder.wake(); }),
       rooms(ctx.db, ctx.hub, notifications, videos, recordings, std::chrono::milliseconds(ctx.config.room_heartbeat_ms)),
       files(ctx.db, *store, ctx.config.files_max_bytes),
       payments(ctx.db, ctx.hub, ctx.metrics, streams, notifications, payment_options(ctx.config),
@@ -132,12 +134,12 @@ Modules::Modules(const modules::Context& ctx, std::function<void(const std::stri
   ops::register_routes(ctx, health);
   auth::register_routes(ctx, accounts);
   notifications::register_routes(ctx, notifications);
-  users::register_routes(ctx, users);
+  users::register_routes(ctx, users, delivery);
   chats::register_routes(ctx, chats);
   register_websocket_route(ctx.router);
-  recordings::register_routes(ctx, recordings);
+  recordings::register_routes(ctx, recordings, delivery);
   streams::register_routes(ctx, streams);
-  videos::register_routes(ctx, videos);
+  videos::register_routes(ctx, videos, delivery);
   rooms::register_routes(ctx, rooms);
   files::register_routes(ctx, files);
   if (const auto* local = dynamic_cast<const storage::LocalStore*>(store.get())) {

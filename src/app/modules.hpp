@@ -19,6 +19,7 @@
 #include "modules/rooms/service.hpp"
 #include "modules/streams/service.hpp"
 #include "modules/users/service.hpp"
+#include "modules/kit/media_delivery.hpp"
 #include "modules/videos/service.hpp"
 #include "modules/videos/worker.hpp"
 #include "reelhub/media/live_channel.hpp"
@@ -43,6 +44,8 @@ struct Modules {
   static std::vector<std::unique_ptr<payments::Provider>> payment_providers(const Config& c);
 
   std::unique_ptr<storage::ObjectStore> store;
+  modules::MediaDelivery delivery;
+  videos::VideoFiles video_files;
   ops::HealthService health;
   auth::AuthService accounts;
   notifications::NotificationService notifications;

@@ -137,6 +137,8 @@ const std::vector<Key>& keys() {
           "put before the local backend's presigned paths, e.g. https://api.example.com; \"\" = relative URLs"),
       key("storage_url_secret", &Config::storage_url_secret,
           "HMAC secret of the local backend's presigned URLs, shared by every instance; \"\" = derived from jwt_secret"),
+      key("storage_media_delivery", &Config::storage_media_delivery,
+          "storage_backend=s3: redirect (302 to a presigned URL; playlists proxied) | proxy (every byte through Reelhub)"),
       key("files_max_bytes", &Config::files_max_bytes, "largest file of POST /files/upload (seed 001: 16 MB)"),
       key("s3_endpoint", &Config::s3_endpoint, "storage_backend=s3: the service's URL, http(s)://host[:port]"),
       key("s3_region", &Config::s3_region, "storage_backend=s3: region of the SigV4 credential scope"),
@@ -305,6 +307,8 @@ void validate(const Config& c) {
   if (c.shutdown_grace_seconds < 0) fail("shutdown_grace_seconds must not be negative");
   // Object storage (issue 12)
   if (c.storage_backend != "local" && c.storage_backend != "s3") fail("storage_backend must be local or s3");
+  if (c.storage_media_delivery != "redirect" && c.storage_media_delivery != "proxy")
+    fail("storage_media_delivery must be redirect or proxy");
   if (c.storage_backend == "s3" &&
       (c.s3_endpoint.empty() || c.s3_bucket.empty() || c.s3_access_key.empty() || c.s3_secret_key.empty()))
     fail("storage_backend s3 needs s3_endpoint, s3_bucket, s3_access_key and s3_secret_key");

@@ -67,11 +67,6 @@ Response Response::no_content() {
 
 namespace {
 
-struct ByteRange {
-  std::uint64_t first = 0;
-  std::uint64_t last = 0;
-};
-
 std::optional<std::uint64_t> parse_u64(std::string_view s) {
   std::uint64_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -79,8 +74,8 @@ std::optional<std::uint64_t> parse_u64(std::string_view s) {
   return v;
 }
 
-// One range of "bytes=a-b", "bytes=a-" or "bytes=-n". nullopt: header ignored (multi-range or
-// another unit, as RFC 9110 allows); throws 416 when the range cannot be satisfied.
+}  // namespace
+
 std::optional<ByteRange> parse_range(std::string_view header, std::uint64_t size) {
   constexpr std::string_view prefix = "bytes=";
   if (header.substr(0, prefix.size()) != prefix) return std::nullopt;
@@ -101,7 +96,39 @@ std::optional<ByteRange> parse_range(std::string_view header, std::uint64_t size
   return ByteRange{*first, std::min(*last, size - 1)};
 }
 
-}  // namespace
+MediaAnswer answer_media(const Request& req, const std::string& etag, std::uint64_t size, std::string content_type,
+                         std::string cache_control, std::uint64_t max_range) {
+  MediaAnswer a;
+  Response& r = a.response;
+  r.headers["ETag"] = etag;
+  r.headers["Cache-Control"] = std::move(cache_control);
+  r.headers["Accept-Ranges"] = "bytes";
+  const auto inm = req.header("If-None-Match");
+  if (!inm.empty() && (inm == "*" || inm.find(etag) != std::string::npos)) {
+    r.status = 304;
+    return a;
+  }
+  r.headers["Content-Type"] = std::move(content_type);
+  a.has_body = true;
+  const auto range_header = req.header("Range");
+  const auto if_range = req.header("If-Range");
+  if (!range_header.empty() && (if_range.empty() || if_range == etag)) {
+    try {
+      if (auto range = parse_range(range_header, size)) {
+        if (range->last - range->first >= max_range) range->last = range->first + max_range - 1;
+        r.status = 206;
+        r.headers["Content-Range"] = "bytes " + std::to_string(range->first) + "-" + std::to_string(range->last) +
+                                     "/" + std::to_string(size);
+        a.range = range;
+      }
+    } catch (const ApiError& e) {
+      a.response = error_response(e);
+      a.response.headers["Content-Range"] = "bytes */" + std::to_string(size);
+      a.has_body = false;
+    }
+  }
+  return a;
+}
 
 Response Response::file_of(const Request& req, const std::filesystem::path& path, std::string content_type,
                            std::string cache_control) {
@@ -112,37 +139,11 @@ Response Response::file_of(const Request& req, const std::filesystem::path& path
   char etag[64];
   std::snprintf(etag, sizeof etag, "\"%llx-%llx\"", static_cast<unsigned long long>(size),
                 static_cast<unsigned long long>(mtime_ns));
-
-  Response r;
-  r.headers["ETag"] = etag;
-  r.headers["Cache-Control"] = std::move(cache_control);
-  r.headers["Accept-Ranges"] = "bytes";
-  const auto inm = req.header("If-None-Match");
-  if (!inm.empty() && (inm == "*" || inm.find(etag) != std::string::npos)) {
-    r.status = 304;
-    return r;
+  MediaAnswer a = answer_media(req, etag, size, std::move(content_type), std::move(cache_control));
+  if (a.has_body) {
+    a.response.file = a.range ? FileBody{path, a.range->first, a.range->last - a.range->first + 1} : FileBody{path, 0, size};
   }
-  r.headers["Content-Type"] = std::move(content_type);
-  FileBody body{path, 0, size};
-  const auto range_header = req.header("Range");
-  const auto if_range = req.header("If-Range");
-  if (!range_header.empty() && (if_range.empty() || if_range == etag)) {
-    try {
-      if (auto range = parse_range(range_header, size)) {
-        body.offset = range->first;
-        body.length = range->last - range->first + 1;
-        r.status = 206;
-        r.headers["Content-Range"] = "bytes " + std::to_string(range->first) + "-" + std::to_string(range->last) +
-                                     "/" + std::to_string(size);
-      }
-    } catch (const ApiError& e) {
-      Response unsatisfiable = error_response(e);
-      unsatisfiable.headers["Content-Range"] = "bytes */" + std::to_string(size);
-      return unsatisfiable;
-    }
-  }
-  r.file = std::move(body);
-  return r;
+  return std::move(a.response);
 }
 
 long long query_int(const Request& req, const std::string& name, long long fallback, long long min, long long max) {

@@ -57,4 +57,17 @@ const std::string& checked_key(const std::string& key) {
   return key;
 }
 
+std::size_t remove_prefix(ObjectStore& store, const std::string& prefix) {
+  // Listing again after each batch rather than paging: what was removed is no longer listed.
+  constexpr std::size_t kBatch = 1000;
+  std::size_t removed = 0;
+  while (true) {
+    const std::vector<ObjectInfo> batch = store.list(prefix, kBatch);
+    std::size_t batch_removed = 0;
+    for (const ObjectInfo& object : batch) batch_removed += store.remove(object.key) ? 1 : 0;
+    removed += batch_removed;
+    if (batch.size() < kBatch || batch_removed == 0) return removed;
+  }
+}
+
 }  // namespace reelhub::storage

@@ -53,10 +53,7 @@ class FilesTest : public StackTest {
   /// GET of a download URL: Reelhub's own (a path) or the S3 server's (http://127.0.0.1:port/...).
   static HttpResponse fetch(const std::string& url, const Headers& headers = {}) {
     if (!url.starts_with("http://127.0.0.1:")) return http().get(url, headers);
-    const std::size_t port_at = std::string("http://127.0.0.1:").size();
-    const std::size_t path_at = url.find('/', port_at);
-    const auto port = static_cast<std::uint16_t>(std::stoi(url.substr(port_at, path_at - port_at)));
-    return HttpClient(port).get(url.substr(path_at), headers);
+    return get_url(url, headers);
   }
 
   /// Where the signed part of a download URL starts: the object key.

@@ -27,6 +27,7 @@
 #include "stack.hpp"
 #include "system.hpp"
 #include "test_database.hpp"
+#include "test_storage.hpp"
 #include "users.hpp"
 
 namespace reelhub::testing {
@@ -139,18 +140,28 @@ bool eventually(const std::function<bool()>& condition, std::chrono::seconds dea
   return true;
 }
 
-class RecordingServiceTest : public ::testing::Test {
+/// On both storage backends: with S3 the recording is uploaded and its directory removed.
+class RecordingServiceTest : public ::testing::TestWithParam<StorageBackend> {
  protected:
   static void SetUpTestSuite() { database_ = std::make_unique<TestDatabase>(); }
-  static void TearDownTestSuite() { database_.reset(); }
+  static void TearDownTestSuite() {
+    database_.reset();
+    storage_.reset();
+  }
 
   void SetUp() override {
+    if (!storage_) storage_ = std::make_unique<TestStorage>(GetParam());
+    store_ = storage_->store(media_.path());
     const std::string name = "rec_" + random_hex(5);
     user_ = accounts_.create({name, name + "@example.com", "not-a-real-hash", auth::Role::streamer});
   }
 
   std::unique_ptr<RecordingService> make_service(RecordingOptions options = {}) {
-    return std::make_unique<RecordingService>(pool_, hub_, media_.path(), options);
+    return std::make_unique<RecordingService>(pool_, hub_, media_.path(), *store_, options);
+  }
+  /// A stored file of the recording, as a file ffprobe can read.
+  std::filesystem::path stored(const std::string& id, const std::string& name) {
+    return file_of(*store_, "recordings/" + id + "/" + name, media_.path() / "downloaded");
   }
   int attempts_of(const std::string& id) {
     return pool_.transact([&](pqxx::work& tx) {
@@ -171,7 +182,9 @@ class RecordingServiceTest : public ::testing::Test {
   }
 
   static inline std::unique_ptr<TestDatabase> database_;
+  static inline std::unique_ptr<TestStorage> storage_;
   TempDir media_{"reelhub-media"};
+  std::unique_ptr<storage::ObjectStore> store_;
   metrics::Registry metrics_;
   db::Pool pool_{db::PoolOptions{database_->url(), 4}, metrics_};
   users::Accounts accounts_{pool_};
@@ -179,7 +192,11 @@ class RecordingServiceTest : public ::testing::Test {
   users::Account user_;
 };
 
-TEST_F(RecordingServiceTest, ReconnectsBecomeOneContinuousFaststartMp4WithThumbnail) {
+// One suite per backend (not one suite of both values), so each starts its s3rver once.
+INSTANTIATE_TEST_SUITE_P(Local, RecordingServiceTest, ::testing::Values(StorageBackend::local));
+INSTANTIATE_TEST_SUITE_P(S3, RecordingServiceTest, ::testing::Values(StorageBackend::s3));
+
+TEST_P(RecordingServiceTest, ReconnectsBecomeOneContinuousFaststartMp4WithThumbnail) {
   const std::string id = new_uuid();
   // Run A: 6 s as segments 8..10 (9 < 10 numerically, not as text). Run B: the publisher
   // reconnected and its clock restarted (same timestamps as run A). Segment 13 is missing. Run C
@@ -189,8 +206,7 @@ TEST_F(RecordingServiceTest, ReconnectsBecomeOneContinuousFaststartMp4WithThumbn
   ASSERT_EQ(publish_run(live_dir(id), 14, 4, true, "libx264", {"-output_ts_offset", "1000"}), 2);
   const Recording r = record(id);
   ASSERT_EQ(r.status, "ready") << r.failure_reason.value_or("");
-  const auto video = recording_dir(id) / "video.mp4";
-  ASSERT_TRUE(std::filesystem::exists(video));
+  const auto video = stored(id, "video.mp4");
   EXPECT_NEAR(r.duration_seconds.value(), 14.0, 0.5);
   EXPECT_NEAR(probed_duration(video), 14.0, 0.5) << "no gap or overlap where the clock reset or jumped";
   EXPECT_EQ(r.file_size_bytes.value(), static_cast<std::int64_t>(std::filesystem::file_size(video)));
@@ -208,7 +224,7 @@ TEST_F(RecordingServiceTest, ReconnectsBecomeOneContinuousFaststartMp4WithThumbn
   EXPECT_EQ(probed_video(video), "h264,320,240");
 
   EXPECT_TRUE(r.has_thumbnail);
-  EXPECT_EQ(probed_video(recording_dir(id) / "thumbnail.jpg"), "mjpeg,320,240");
+  EXPECT_EQ(probed_video(stored(id, "thumbnail.jpg")), "mjpeg,320,240");
 
   const auto events = hub_.events("stream:" + id, "recording_ready");
   ASSERT_EQ(events.size(), 1u);
@@ -217,31 +233,36 @@ TEST_F(RecordingServiceTest, ReconnectsBecomeOneContinuousFaststartMp4WithThumbn
   EXPECT_EQ(events[0].data.at("file_path"), "/api/v1/recordings/" + id + "/video");
   EXPECT_FALSE(std::filesystem::exists(live_dir(id))) << "live segments go once the recording is ready (retention 0)";
   // Nothing half-written is left beside the results.
-  std::vector<std::string> files;
-  for (const auto& e : std::filesystem::directory_iterator(recording_dir(id))) files.push_back(e.path().filename());
-  std::sort(files.begin(), files.end());
-  EXPECT_EQ(files, (std::vector<std::string>{"thumbnail.jpg", "video.mp4"}));
+  EXPECT_EQ(keys_under(*store_, "recordings/" + id + "/"), (std::vector<std::string>{"thumbnail.jpg", "video.mp4"}));
+  if (GetParam() == StorageBackend::local) {
+    std::vector<std::string> files;
+    for (const auto& e : std::filesystem::directory_iterator(recording_dir(id))) files.push_back(e.path().filename());
+    std::sort(files.begin(), files.end());
+    EXPECT_EQ(files, (std::vector<std::string>{"thumbnail.jpg", "video.mp4"}));
+  } else {
+    EXPECT_FALSE(std::filesystem::exists(recording_dir(id))) << "uploaded, nothing stays on this disk";
+  }
 }
 
-TEST_F(RecordingServiceTest, TruncatedLastSegmentStillMakesARecording) {
+TEST_P(RecordingServiceTest, TruncatedLastSegmentStillMakesARecording) {
   const std::string id = new_uuid();
   ASSERT_EQ(publish_run(live_dir(id), 0, 6), 3);
   const auto last = live_dir(id) / "segment_2.ts";
   std::filesystem::resize_file(last, std::filesystem::file_size(last) / 2 + 77);  // SIGKILL mid-write
   const Recording r = record(id);
   ASSERT_EQ(r.status, "ready") << r.failure_reason.value_or("");
-  const double duration = probed_duration(recording_dir(id) / "video.mp4");
+  const double duration = probed_duration(stored(id, "video.mp4"));
   EXPECT_GT(duration, 4.2) << "part of the truncated segment is kept";
   EXPECT_LT(duration, 6.0);
   EXPECT_NEAR(r.duration_seconds.value(), duration, 0.5);
 }
 
-TEST_F(RecordingServiceTest, HevcWithoutAudio) {
+TEST_P(RecordingServiceTest, HevcWithoutAudio) {
   const std::string id = new_uuid();
   ASSERT_EQ(publish_run(live_dir(id), 0, 4, false, "libx265"), 2);
   const Recording r = record(id);
   ASSERT_EQ(r.status, "ready") << r.failure_reason.value_or("");
-  const auto video = recording_dir(id) / "video.mp4";
+  const auto video = stored(id, "video.mp4");
   EXPECT_EQ(probed_video(video), "hevc,320,240");
   EXPECT_EQ(ffprobe(video, {"-select_streams", "v:0", "-show_entries", "stream=codec_tag_string", "-of", "csv=p=0"}),
             "hvc1\n")
@@ -249,10 +270,10 @@ TEST_F(RecordingServiceTest, HevcWithoutAudio) {
   EXPECT_EQ(ffprobe(video, {"-select_streams", "a", "-show_entries", "stream=index", "-of", "csv=p=0"}), "");
   EXPECT_NEAR(r.duration_seconds.value(), 4.0, 0.5);
   EXPECT_EQ(decode_errors(video), "");
-  EXPECT_EQ(probed_video(recording_dir(id) / "thumbnail.jpg"), "mjpeg,320,240");
+  EXPECT_EQ(probed_video(stored(id, "thumbnail.jpg")), "mjpeg,320,240");
 }
 
-TEST_F(RecordingServiceTest, GarbageSegmentsFailAfterTwoAttemptsWithAReason) {
+TEST_P(RecordingServiceTest, GarbageSegmentsFailAfterTwoAttemptsWithAReason) {
   const std::string id = new_uuid();
   std::filesystem::create_directories(live_dir(id));
   std::ofstream(live_dir(id) / "segment_0.ts", std::ios::binary) << random_hex(4000);
@@ -267,10 +288,11 @@ TEST_F(RecordingServiceTest, GarbageSegmentsFailAfterTwoAttemptsWithAReason) {
   EXPECT_EQ(events[0].data.at("reason"), *r.failure_reason);
   EXPECT_TRUE(std::filesystem::exists(live_dir(id))) << "a failed recording keeps its segments";
   EXPECT_FALSE(std::filesystem::exists(recording_dir(id) / "video.mp4"));
-  EXPECT_THROW(make_service()->video_path(id), ApiError);
+  EXPECT_TRUE(keys_under(*store_, "recordings/" + id + "/").empty());
+  EXPECT_THROW(make_service()->video_key(id), ApiError);
 }
 
-TEST_F(RecordingServiceTest, EnqueueIsIdempotentPerStream) {
+TEST_P(RecordingServiceTest, EnqueueIsIdempotentPerStream) {
   const std::string id = new_uuid();
   auto service = make_service();  // not started: the row stays as enqueued
   service->enqueue(request(id));
@@ -284,7 +306,7 @@ TEST_F(RecordingServiceTest, EnqueueIsIdempotentPerStream) {
   EXPECT_EQ(page.recordings[0].username, user_.username);
 }
 
-TEST_F(RecordingServiceTest, JobOfADeadInstanceIsResumedAndALiveLeaseIsRespected) {
+TEST_P(RecordingServiceTest, JobOfADeadInstanceIsResumedAndALiveLeaseIsRespected) {
   const std::string orphan = new_uuid(), held = new_uuid(), crashed = new_uuid();
   ASSERT_EQ(publish_run(live_dir(orphan), 0, 2), 1);
   ASSERT_EQ(publish_run(live_dir(held), 0, 2), 1);
@@ -316,7 +338,7 @@ TEST_F(RecordingServiceTest, JobOfADeadInstanceIsResumedAndALiveLeaseIsRespected
   EXPECT_EQ(taken_over.status, "ready") << taken_over.failure_reason.value_or("");
 }
 
-TEST_F(RecordingServiceTest, LiveSegmentsAreKeptForTheRetentionThenSwept) {
+TEST_P(RecordingServiceTest, LiveSegmentsAreKeptForTheRetentionThenSwept) {
   const std::string id = new_uuid();
   ASSERT_EQ(publish_run(live_dir(id), 0, 2), 1);
   auto service = make_service({.live_retention = 2s, .poll_interval = 100ms});
@@ -327,7 +349,7 @@ TEST_F(RecordingServiceTest, LiveSegmentsAreKeptForTheRetentionThenSwept) {
   EXPECT_TRUE(eventually([&] { return !std::filesystem::exists(live_dir(id)); })) << "swept after the retention";
 }
 
-TEST_F(RecordingServiceTest, WorkersRunBelowLiveIngestInCpuPriority) {
+TEST_P(RecordingServiceTest, WorkersRunBelowLiveIngestInCpuPriority) {
   EXPECT_TRUE(thread_nice_values("recording").empty());
   auto service = make_service({.workers = 2});
   service->start();
@@ -337,7 +359,7 @@ TEST_F(RecordingServiceTest, WorkersRunBelowLiveIngestInCpuPriority) {
   EXPECT_TRUE(thread_nice_values("recording").empty()) << "stop() joins the workers";
 }
 
-TEST_F(RecordingServiceTest, ReadsRefuseUnknownAndInvalidIds) {
+TEST_P(RecordingServiceTest, ReadsRefuseUnknownAndInvalidIds) {
   auto service = make_service();
   for (const std::string& id : {new_uuid(), std::string("not-a-uuid"), std::string("../../etc")}) {
     try {
@@ -356,21 +378,43 @@ TEST_F(RecordingServiceTest, ReadsRefuseUnknownAndInvalidIds) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The HTTP API on the real server. Recordings are made by a service in this process on the
-// server's database and media root, as a second instance would.
+// The HTTP API on the real server, on both storage backends (S3: Reelhub proxies the bytes, so
+// Range and ETag are Reelhub's). Recordings are made by a service in this process on the
+// server's database, media root and storage, as a second instance would.
 
-class RecordingsHttpTest : public StackTest {
+class RecordingsHttpTest : public StackTest, public ::testing::WithParamInterface<StorageBackend> {
  protected:
-  static void SetUpTestSuite() {
-    start_stack();
+  /// Hides StackTest's: the stack starts in the first SetUp, which knows the backend.
+  static void SetUpTestSuite() {}
+  void SetUp() override {
+    if (!storage_) start(GetParam());
+    StackTest::SetUp();
+  }
+  static void start(StorageBackend backend) {
+    storage_ = std::make_unique<TestStorage>(backend);
+    auto env = relaxed_rate_limits();
+    env["REELHUB_STORAGE_MEDIA_DELIVERY"] = "proxy";
+    env.merge(storage_->server_env());
+    start_stack(env);
+    if (!started()) return;
+    store_ = storage_->store(stack().server.media_root());
     pool_ = std::make_unique<db::Pool>(db::PoolOptions{stack().db.url(), 2}, *metrics_);
-    service_ = std::make_unique<RecordingService>(*pool_, *hub_, stack().server.media_root(), RecordingOptions{});
+    service_ = std::make_unique<RecordingService>(*pool_, *hub_, stack().server.media_root(), *store_, RecordingOptions{});
     service_->start();
   }
   static void TearDownTestSuite() {
     service_.reset();
     pool_.reset();
+    store_.reset();
     StackTest::TearDownTestSuite();
+    storage_.reset();
+  }
+
+  /// The bytes of a stored object, read from the backend itself.
+  static std::string stored_bytes(const std::string& key) {
+    std::ostringstream out;
+    store_->get(key, out);
+    return out.str();
   }
 
   /// A ready recording of a 4 s stream owned by `owner`.
@@ -387,11 +431,16 @@ class RecordingsHttpTest : public StackTest {
 
   static inline std::unique_ptr<metrics::Registry> metrics_ = std::make_unique<metrics::Registry>();
   static inline std::unique_ptr<RecordingHub> hub_ = std::make_unique<RecordingHub>();
+  static inline std::unique_ptr<TestStorage> storage_;
+  static inline std::unique_ptr<storage::ObjectStore> store_;
   static inline std::unique_ptr<db::Pool> pool_;
   static inline std::unique_ptr<RecordingService> service_;
 };
 
-TEST_F(RecordingsHttpTest, ReadyRecordingShapeVideoRangeAndThumbnail) {
+INSTANTIATE_TEST_SUITE_P(Local, RecordingsHttpTest, ::testing::Values(StorageBackend::local));
+INSTANTIATE_TEST_SUITE_P(S3, RecordingsHttpTest, ::testing::Values(StorageBackend::s3));
+
+TEST_P(RecordingsHttpTest, ReadyRecordingShapeVideoRangeAndThumbnail) {
   const TestUser owner = register_and_login(http(), "vod", "streamer");
   const std::string id = ready_recording(owner);
 
@@ -411,7 +460,7 @@ TEST_F(RecordingsHttpTest, ReadyRecordingShapeVideoRangeAndThumbnail) {
   EXPECT_TRUE(is_iso8601_utc(body.at("created_at").get<std::string>())) << body;
   EXPECT_TRUE(is_iso8601_utc(body.at("updated_at").get<std::string>())) << body;
 
-  const auto file = read_file(stack().server.media_root() / "recordings" / id / "video.mp4");
+  const auto file = stored_bytes("recordings/" + id + "/video.mp4");
   EXPECT_EQ(body.at("file_size_bytes"), file.size());
   auto video = http().get(body.at("file_path").get<std::string>());
   ASSERT_EQ(video.status, 200) << video.status;
@@ -433,7 +482,7 @@ TEST_F(RecordingsHttpTest, ReadyRecordingShapeVideoRangeAndThumbnail) {
   EXPECT_EQ(thumbnail.body.substr(0, 2), "\xFF\xD8") << "a JPEG";
 }
 
-TEST_F(RecordingsHttpTest, ListFiltersAndPages) {
+TEST_P(RecordingsHttpTest, ListFiltersAndPages) {
   const TestUser owner = register_and_login(http(), "vodlist", "streamer");
   const std::string first = ready_recording(owner);
   const std::string second = ready_recording(owner);
@@ -460,7 +509,7 @@ TEST_F(RecordingsHttpTest, ListFiltersAndPages) {
   EXPECT_TRUE(is_api_error(http().get("/api/v1/recordings?user_id=abc"), 422));
 }
 
-TEST_F(RecordingsHttpTest, UnknownInvalidAndUnfinishedRecordingsAre404) {
+TEST_P(RecordingsHttpTest, UnknownInvalidAndUnfinishedRecordingsAre404) {
   const TestUser owner = register_and_login(http(), "vod404", "streamer");
   EXPECT_TRUE(is_api_error(http().get("/api/v1/recordings/" + new_uuid()), 404));
   EXPECT_TRUE(is_api_error(http().get("/api/v1/recordings/not-a-uuid"), 404));
@@ -481,7 +530,7 @@ TEST_F(RecordingsHttpTest, UnknownInvalidAndUnfinishedRecordingsAre404) {
   EXPECT_TRUE(is_api_error(http().get("/api/v1/recordings/" + id + "/thumbnail"), 404));
 }
 
-TEST_F(RecordingsHttpTest, DeleteIsForTheOwnerOrAnAdmin) {
+TEST_P(RecordingsHttpTest, DeleteIsForTheOwnerOrAnAdmin) {
   const TestUser owner = register_and_login(http(), "vodown", "streamer");
   const TestUser other = register_and_login(http(), "vodother", "streamer");
   TestUser admin = register_and_login(http(), "vodadmin");
@@ -490,7 +539,7 @@ TEST_F(RecordingsHttpTest, DeleteIsForTheOwnerOrAnAdmin) {
   const std::string mine = ready_recording(owner);
   const std::string by_admin = ready_recording(owner);
   const auto dir = stack().server.media_root() / "recordings" / mine;
-  ASSERT_TRUE(std::filesystem::exists(dir / "video.mp4"));
+  ASSERT_TRUE(store_->head("recordings/" + mine + "/video.mp4"));
 
   EXPECT_TRUE(is_api_error(http().del("/api/v1/recordings/" + mine), 401));
   EXPECT_TRUE(is_api_error(http().del("/api/v1/recordings/" + mine, other.auth()), 403));
@@ -500,6 +549,7 @@ TEST_F(RecordingsHttpTest, DeleteIsForTheOwnerOrAnAdmin) {
   ASSERT_EQ(res.status, 200) << res;
   EXPECT_EQ(res.json(), (nlohmann::json{{"message", "Recording deleted successfully"}, {"stream_id", mine}}));
   EXPECT_FALSE(std::filesystem::exists(dir)) << "its files are gone";
+  EXPECT_TRUE(keys_under(*store_, "recordings/" + mine + "/").empty()) << "its objects are gone";
   EXPECT_TRUE(is_api_error(http().get("/api/v1/recordings/" + mine), 404));
   EXPECT_TRUE(is_api_error(http().get("/api/v1/recordings/" + mine + "/video"), 404));
 

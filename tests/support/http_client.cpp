@@ -157,4 +157,12 @@ Multipart& Multipart::file(const std::string& name, const std::string& filename,
   return *this;
 }
 
+HttpResponse get_url(const std::string& url, const Headers& headers) {
+  constexpr std::string_view origin = "http://127.0.0.1:";
+  if (!url.starts_with(origin)) throw std::invalid_argument("not a URL of this machine: " + url);
+  const std::size_t path_at = url.find('/', origin.size());
+  const auto port = static_cast<std::uint16_t>(std::stoi(url.substr(origin.size(), path_at - origin.size())));
+  return HttpClient(port).get(path_at == std::string::npos ? "/" : url.substr(path_at), headers);
+}
+
 }  // namespace reelhub::testing

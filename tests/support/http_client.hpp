@@ -86,6 +86,10 @@ class HttpClient {
   std::chrono::milliseconds timeout_;
 };
 
+/// GET of an absolute URL on this machine ("http://127.0.0.1:<port>/path?query"): where a
+/// presigned URL or a redirect points.
+HttpResponse get_url(const std::string& url, const Headers& headers = {});
+
 /// Builds a multipart/form-data body.
 class Multipart {
  public:

@@ -34,4 +34,8 @@ std::map<std::string, std::string> S3Server::server_env() const {
           {"REELHUB_S3_ACCESS_KEY", "S3RVER"},  {"REELHUB_S3_SECRET_KEY", "S3RVER"}, {"REELHUB_S3_PATH_STYLE", "true"}};
 }
 
+storage::S3Options S3Server::options() const {
+  return {.endpoint = endpoint(), .bucket = kBucket, .credentials = {.access_key = "S3RVER", .secret_key = "S3RVER"}};
+}
+
 }  // namespace reelhub::testing

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "child_process.hpp"
+#include "reelhub/storage/s3_store.hpp"
 #include "system.hpp"
 
 namespace reelhub::testing {
@@ -27,6 +28,8 @@ class S3Server {
   static constexpr const char* kBucket = "reelhub";
   /// REELHUB_* settings that point a server's storage at this bucket.
   std::map<std::string, std::string> server_env() const;
+  /// What a test's own storage::S3Store needs to read the bucket the server writes.
+  storage::S3Options options() const;
 
  private:
   TempDir dir_;

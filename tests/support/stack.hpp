@@ -36,6 +36,7 @@ class StackTest : public ::testing::Test {
   static void TearDownTestSuite();
   void SetUp() override { ASSERT_TRUE(stack_) << "the test server did not start (see the suite's failure)"; }
 
+  static bool started() { return stack_ != nullptr; }
   static Stack& stack() { return *stack_; }
   static HttpClient http() { return stack_->http(); }
 

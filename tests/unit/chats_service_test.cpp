@@ -21,6 +21,7 @@
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/random.hpp"
 #include "reelhub/metrics/registry.hpp"
+#include "reelhub/storage/local_store.hpp"
 #include "system.hpp"
 #include "test_database.hpp"
 
@@ -77,6 +78,9 @@ class ChatServiceTest : public ::testing::Test {
   static inline std::unique_ptr<reelhub::testing::TestDatabase> database_;
   metrics::Registry metrics_;
   db::Pool pool_{db::PoolOptions{database_->url(), 4}, metrics_};
+  // Where the users service keeps avatars, which these tests never upload.
+  reelhub::testing::TempDir avatar_dir_{"reelhub-chats-avatars"};
+  storage::LocalStore avatar_store_{avatar_dir_.path(), storage::UrlSigner("unused"), ""};
   users::Accounts accounts_{pool_};
   RecordingHub hub_;
   notifications::NotificationService notifications_{pool_, hub_};
@@ -139,7 +143,7 @@ TEST_F(ChatServiceTest, UserWhoBlockedTheCallerCannotBeMessaged) {
   const auto alice = make_user("alice");
   const auto bob = make_user("bob");
   const auto carol = make_user("carol");
-  users::UsersService users(pool_, "/nonexistent");
+  users::UsersService users(pool_, avatar_store_);
   const Chat chat = direct(alice, bob);
   users.block(bob, alice.id);
 
@@ -491,7 +495,7 @@ TEST_F(ChatServiceTest, InvitationRules) {
   const auto bob = make_user("bob");
   const auto carol = make_user("carol");
   const auto blocker = make_user("blocker");
-  users::UsersService users(pool_, "/nonexistent");
+  users::UsersService users(pool_, avatar_store_);
   users.block(blocker, alice.id);
   const Chat chat = group(alice, {bob});
 
@@ -536,7 +540,7 @@ TEST_F(ChatServiceTest, BlocksHideGroupMessagesAndEventsBothWays) {
   const auto alice = make_user("alice");
   const auto bob = make_user("bob");
   const auto carol = make_user("carol");
-  users::UsersService users(pool_, "/nonexistent");
+  users::UsersService users(pool_, avatar_store_);
   const Chat chat = group(alice, {bob, carol});
   users.block(bob, carol.id);
 

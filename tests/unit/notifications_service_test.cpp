@@ -16,6 +16,8 @@
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/random.hpp"
 #include "reelhub/metrics/registry.hpp"
+#include "reelhub/storage/local_store.hpp"
+#include "system.hpp"
 #include "test_database.hpp"
 
 namespace reelhub::notifications {
@@ -48,6 +50,9 @@ class NotificationServiceTest : public ::testing::Test {
   static inline std::unique_ptr<reelhub::testing::TestDatabase> database_;
   metrics::Registry metrics_;
   db::Pool pool_{db::PoolOptions{database_->url(), 2}, metrics_};
+  // Where the users service keeps avatars, which these tests never upload.
+  reelhub::testing::TempDir avatar_dir_{"reelhub-notifications-avatars"};
+  storage::LocalStore avatar_store_{avatar_dir_.path(), storage::UrlSigner("unused"), ""};
   users::Accounts accounts_{pool_};
   RecordingHub hub_;
   NotificationService service_{pool_, hub_};
@@ -167,7 +172,7 @@ TEST_F(NotificationServiceTest, PushTokensAreOnePerDevice) {
 
 TEST_F(NotificationServiceTest, NewSubscriberThroughTheUsersHook) {
   // Wired as main wires it.
-  users::UsersService users(pool_, "/nonexistent", std::bind_front(&NotificationService::notify_new_subscriber, &service_));
+  users::UsersService users(pool_, avatar_store_, std::bind_front(&NotificationService::notify_new_subscriber, &service_));
   const auto channel = make_user("channel");
   const auto fan = make_user("fan");
   users.subscribe(fan, channel.id);

@@ -22,6 +22,7 @@
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/random.hpp"
 #include "reelhub/metrics/registry.hpp"
+#include "reelhub/storage/local_store.hpp"
 #include "system.hpp"
 #include "test_database.hpp"
 
@@ -63,8 +64,10 @@ class RoomServiceTest : public ::testing::Test {
   users::Accounts accounts_{pool_};
   RecordingHub hub_;
   notifications::NotificationService notifications_{pool_, hub_};
-  videos::VideoService videos_{pool_, dir_.path(), videos::upload_limits(Config{}), [] {}};
-  recordings::RecordingService recordings_{pool_, hub_, dir_.path(), {}};
+  storage::LocalStore store_{dir_.path(), storage::UrlSigner("rooms-test"), ""};
+  videos::VideoFiles video_files_{store_, dir_.path()};
+  videos::VideoService videos_{pool_, video_files_, videos::upload_limits(Config{}), [] {}};
+  recordings::RecordingService recordings_{pool_, hub_, dir_.path(), store_, {}};
   RoomService service_{pool_, hub_, notifications_, videos_, recordings_, std::chrono::milliseconds(1000)};
 };
 

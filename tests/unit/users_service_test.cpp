@@ -15,6 +15,7 @@
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/random.hpp"
 #include "reelhub/metrics/registry.hpp"
+#include "reelhub/storage/local_store.hpp"
 #include "system.hpp"
 #include "test_database.hpp"
 
@@ -53,7 +54,8 @@ class UsersServiceTest : public ::testing::Test {
   db::Pool pool_{db::PoolOptions{database_->url(), 2}, metrics_};
   reelhub::testing::TempDir media_{"reelhub-users-test"};
   Accounts accounts_{pool_};
-  UsersService service_{pool_, media_.path()};
+  storage::LocalStore store_{media_.path(), storage::UrlSigner("users-test"), ""};
+  UsersService service_{pool_, store_};
 };
 
 TEST_F(UsersServiceTest, PublicProfileHidesPrivateFields) {
@@ -267,7 +269,7 @@ TEST_F(UsersServiceTest, AvatarUploadsAreVersionedJpegs) {
   EXPECT_EQ(service_.upload_avatar(user, bytes), "/users/" + std::to_string(user.id) + "/avatar?v=2");
   EXPECT_EQ(service_.public_profile(user.id).avatar_url, "/users/" + std::to_string(user.id) + "/avatar?v=2");
 
-  const auto path = service_.avatar_path(user.id);
+  const auto path = *store_.local_file(UsersService::avatar_key(user.id));
   EXPECT_EQ(path, media_.path() / "avatars" / (std::to_string(user.id) + ".jpg"));
   std::ifstream stored(path, std::ios::binary);
   char magic[2] = {};

@@ -23,6 +23,7 @@
 #include "reelhub/core/random.hpp"
 #include "reelhub/db/statements.hpp"
 #include "reelhub/metrics/registry.hpp"
+#include "reelhub/storage/local_store.hpp"
 #include "system.hpp"
 #include "test_database.hpp"
 
@@ -83,7 +84,7 @@ class VideoServiceTest : public ::testing::Test {
   Video transcode(const auth::AuthUser& owner, const std::string& id, std::chrono::seconds limit) {
     Config config;
     config.transcode_workers = 1;
-    TranscodeWorkers workers(config, pool_, hub_, metrics_, dir_.path() / "media");
+    TranscodeWorkers workers(config, pool_, hub_, metrics_, files_);
     workers.start();
     const auto deadline = std::chrono::steady_clock::now() + limit;
     while (service_.status(owner, id).status == VideoStatus::processing && std::chrono::steady_clock::now() < deadline) {
@@ -105,7 +106,9 @@ class VideoServiceTest : public ::testing::Test {
   users::Accounts accounts_{pool_};
   reelhub::testing::RecordingHub hub_;
   int wakes_ = 0;
-  VideoService service_{pool_, dir_.path() / "media", upload_limits(Config{}), [this] { ++wakes_; }};
+  storage::LocalStore store_{dir_.path() / "media", storage::UrlSigner("videos-test"), ""};
+  VideoFiles files_{store_, dir_.path() / "media"};
+  VideoService service_{pool_, files_, upload_limits(Config{}), [this] { ++wakes_; }};
 };
 
 TEST_F(VideoServiceTest, UploadProbesStoresAndMovesTheSourceIntoPlace) {
@@ -117,7 +120,7 @@ TEST_F(VideoServiceTest, UploadProbesStoresAndMovesTheSourceIntoPlace) {
   EXPECT_EQ(video.width, 320);
   EXPECT_EQ(wakes_, 1);
   EXPECT_FALSE(fs::exists(clip));
-  EXPECT_TRUE(fs::exists(service_.video_dir(video.id) / "source"));
+  EXPECT_TRUE(fs::exists(files_.work_dir(video.id) / "source"));
 
   // Not ready: only its owner sees it.
   EXPECT_EQ(service_.get(owner, video.id).id, video.id);
@@ -181,7 +184,7 @@ TEST_F(VideoServiceTest, JobInterruptedTwiceFailsWithAReason) {
   ASSERT_TRUE(failed.failure_reason);
   EXPECT_NE(failed.failure_reason->find("interrupted 2 times"), std::string::npos) << *failed.failure_reason;
   EXPECT_EQ(query("SELECT attempts::text FROM videos WHERE id = $1::uuid", video.id), "3");
-  EXPECT_FALSE(fs::exists(service_.video_dir(video.id))) << "a failed video keeps no files";
+  EXPECT_FALSE(fs::exists(files_.work_dir(video.id))) << "a failed video keeps no files";
   const auto events = hub_.events("user:" + std::to_string(owner.id), "video.failed");
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].data["video_id"], video.id);
@@ -195,8 +198,8 @@ TEST_F(VideoServiceTest, WorkerTranscodesAndPublishesReady) {
   ASSERT_EQ(ready.status, VideoStatus::ready) << ready.failure_reason.value_or("");
   EXPECT_EQ(ready.progress_percent, 100);
   EXPECT_EQ(ready.variants, std::vector<std::string>{"240p"});
-  EXPECT_TRUE(fs::exists(service_.hls_path(video.id, HlsFile::master)));
-  EXPECT_FALSE(fs::exists(service_.video_dir(video.id) / "source"));
+  EXPECT_TRUE(fs::exists(*store_.local_file(service_.hls_key(video.id, HlsFile::master))));
+  EXPECT_FALSE(fs::exists(files_.work_dir(video.id) / "source"));
   const auto events = hub_.events("user:" + std::to_string(owner.id), "video.ready");
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].data["variants"], nlohmann::json::array({"240p"}));
@@ -213,18 +216,19 @@ TEST_F(VideoServiceTest, NonReadyVideoIsItsOwnersAndServesNoFiles) {
   expect_error(ErrorCode::not_found, [&] { service_.status(make_user(), video.id); }, "stranger, processing");
 
   // A transcode halfway: a rung's first segment and playlist are on disk, master.m3u8 is not.
-  const fs::path dir = service_.video_dir(video.id);
+  const fs::path dir = files_.work_dir(video.id);
   fs::create_directories(dir / "360p");
   std::ofstream(dir / "360p" / "segment_0.ts") << "ts";
   std::ofstream(dir / "360p" / "index.m3u8") << "#EXTM3U\n";
   std::ofstream(dir / "thumbnail.jpg") << "jpeg";
-  expect_error(ErrorCode::not_found, [&] { service_.hls_path(video.id, HlsFile::in_variant, "360p", "segment_0.ts"); },
+  expect_error(ErrorCode::not_found, [&] { service_.hls_key(video.id, HlsFile::in_variant, "360p", "segment_0.ts"); },
                "segment of a partial ladder");
-  expect_error(ErrorCode::not_found, [&] { service_.hls_path(video.id, HlsFile::in_variant, "360p", "index.m3u8"); },
+  expect_error(ErrorCode::not_found, [&] { service_.hls_key(video.id, HlsFile::in_variant, "360p", "index.m3u8"); },
                "playlist of a partial ladder");
-  expect_error(ErrorCode::not_found, [&] { service_.hls_path(video.id, HlsFile::thumbnail); }, "thumbnail");
+  expect_error(ErrorCode::not_found, [&] { service_.hls_key(video.id, HlsFile::thumbnail); }, "thumbnail");
   std::ofstream(dir / "master.m3u8") << "#EXTM3U\n";
-  EXPECT_EQ(service_.hls_path(video.id, HlsFile::in_variant, "360p", "segment_0.ts"), dir / "360p" / "segment_0.ts");
+  EXPECT_EQ(service_.hls_key(video.id, HlsFile::in_variant, "360p", "segment_0.ts"),
+            "videos/" + video.id + "/360p/segment_0.ts");
 }
 
 // Issue 9, item 10: a transcode that fails for a reason of the server's (here the file system,
@@ -234,7 +238,7 @@ TEST_F(VideoServiceTest, ServerFailureReasonNamesNoServerPath) {
   const Video video = service_.upload(owner, {.title = "Blocked", .description = "", .source = make_clip("blocked.mp4")});
   only_job(video.id);
   // A directory where the transcode must remove a file: std::filesystem's error names the path.
-  const fs::path blocker = service_.video_dir(video.id) / "master.m3u8" / "in-the-way";
+  const fs::path blocker = files_.work_dir(video.id) / "master.m3u8" / "in-the-way";
   fs::create_directories(blocker);
   const Video failed = transcode(owner, video.id, 60s);
   ASSERT_EQ(failed.status, VideoStatus::failed);
@@ -284,7 +288,7 @@ TEST_F(VideoServiceTest, UploadsAreHeldToTheQuotaAndTheLimits) {
   const auto owner = make_user();
   const fs::path first = make_clip("quota-1.mp4");
   const auto clip_bytes = fs::file_size(first);
-  VideoService limited(pool_, dir_.path() / "media",
+  VideoService limited(pool_, files_,
                        {.quota_bytes = clip_bytes * 3 / 2, .max_duration_seconds = 1, .max_pixels = 320 * 240}, {});
   const Video stored = limited.upload(owner, {.title = "Fits", .description = "", .source = first});
   const fs::path second = make_clip("quota-2.mp4");
@@ -300,7 +304,7 @@ TEST_F(VideoServiceTest, UploadsAreHeldToTheQuotaAndTheLimits) {
   expect_error(ErrorCode::validation_failed,
                [&] { limited.upload(owner, {.title = "Long", .description = "", .source = make_clip("long.mp4", 3)}); },
                "too long", "duration_exceeded");
-  VideoService small(pool_, dir_.path() / "media",
+  VideoService small(pool_, files_,
                      {.quota_bytes = clip_bytes * 10, .max_duration_seconds = 60, .max_pixels = 320 * 240 - 1}, {});
   expect_error(ErrorCode::validation_failed,
                [&] { small.upload(owner, {.title = "Big", .description = "", .source = make_clip("big.mp4")}); },

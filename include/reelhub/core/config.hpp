@@ -112,6 +112,9 @@ struct Config {
   std::string storage_backend = "local";  // local (files under media_root) | s3
   std::string storage_url_base;           // put before local presigned paths; "" = relative URLs
   std::string storage_url_secret;         // HMAC secret of local presigned URLs; "" = derived from jwt_secret
+  // storage_backend = s3: how HLS, MP4, images and avatars reach players: a 302 to a presigned
+  // URL of the object (playlists are always proxied) | every byte through Reelhub.
+  std::string storage_media_delivery = "redirect";  // redirect | proxy
   std::size_t files_max_bytes = std::size_t{16} << 20;  // POST /files/upload (seed 001: 16 MB)
   // storage_backend = s3: an S3-compatible service
   std::string s3_endpoint;  // http(s)://host[:port]

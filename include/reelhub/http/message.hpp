@@ -51,6 +51,16 @@ struct Request {
   const auth::AuthUser& auth() const;
 };
 
+/// The inclusive byte range [first, last] of a Range header.
+struct ByteRange {
+  std::uint64_t first = 0;
+  std::uint64_t last = 0;
+};
+/// One range of "bytes=a-b", "bytes=a-" or "bytes=-n" of a body of `size` bytes. nullopt: header
+/// ignored (multi-range or another unit, as RFC 9110 allows); throws ApiError(range_not_satisfiable)
+/// when the range cannot be satisfied.
+std::optional<ByteRange> parse_range(std::string_view header, std::uint64_t size);
+
 /// A byte range of a file sent as the body (HLS segments, recordings, avatars).
 struct FileBody {
   std::filesystem::path path;
@@ -73,6 +83,19 @@ struct Response {
   static Response file_of(const Request& req, const std::filesystem::path& path, std::string content_type,
                           std::string cache_control);
 };
+
+/// How to answer a GET of a cacheable body of `size` bytes (a file, a stored object).
+struct MediaAnswer {
+  Response response;               // status and headers; the caller adds the body when has_body
+  bool has_body = false;           // false for 304 and 416
+  std::optional<ByteRange> range;  // set for 206: the bytes to send
+};
+/// ETag (`etag`, quoted), Cache-Control and Accept-Ranges on every answer; 304 when If-None-Match
+/// names `etag`; else Content-Type and, for one satisfiable range (honouring If-Range), 206 with
+/// Content-Range — a range longer than `max_range` bytes is cut to it — or 416 for an
+/// unsatisfiable one.
+MediaAnswer answer_media(const Request& req, const std::string& etag, std::uint64_t size, std::string content_type,
+                         std::string cache_control, std::uint64_t max_range = UINT64_MAX);
 
 /// The one mapping from ApiError to the wire: status, Retry-After and the JSON error body
 /// {"error","message","code"[,"details"][,"retry_after"][,"reason"]}.

@@ -25,6 +25,7 @@ class LocalStore final : public ObjectStore {
   std::vector<ObjectInfo> list(const std::string& prefix, std::size_t limit) override;
   PresignedUrl presign_get(const std::string& key, std::chrono::seconds ttl) override;
   StoreHealth health() override;
+  std::optional<std::filesystem::path> local_file(const std::string& key) const override { return path_of(key); }
 
   /// The file of `key`; throws ApiError(not_found) for an invalid key or a path that would leave
   /// the root. The file itself may not exist.

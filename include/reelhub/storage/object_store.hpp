@@ -1,6 +1,6 @@
 #pragma once
-// One interface for stored objects (uploaded files today; renditions, recordings, thumbnails and
-// avatars are meant to follow), with a local-disk backend under media_root. Objects are named by
+// One interface for stored objects (uploaded files, video sources and renditions, recordings,
+// thumbnails, avatars), with a local-disk backend under media_root and an S3 one. Objects are named by
 // keys: '/'-separated segments of [A-Za-z0-9._-], none empty, none "." or "..", none starting with
 // '.', so a key can never name anything outside the store's root.
 
@@ -70,6 +70,14 @@ class ObjectStore {
   /// A GET URL for `key` that works without a token for `ttl`.
   virtual PresignedUrl presign_get(const std::string& key, std::chrono::seconds ttl) = 0;
   virtual StoreHealth health() = 0;
+  /// The file that is the object `key` when the backend keeps objects as files (local: they are
+  /// served with sendfile and written in place); nullopt for object storage. Throws
+  /// ApiError(not_found) for an invalid key. The file itself may not exist.
+  virtual std::optional<std::filesystem::path> local_file(const std::string& /*key*/) const { return std::nullopt; }
 };
+
+/// Removes every object whose key starts with `prefix` (a video's or a recording's files);
+/// returns how many it removed.
+std::size_t remove_prefix(ObjectStore& store, const std::string& prefix);
 
 }  // namespace reelhub::storage

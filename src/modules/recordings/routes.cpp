@@ -5,6 +5,7 @@
 
 #include "dto.hpp"
 #include "modules/kit/context.hpp"
+#include "modules/kit/media_delivery.hpp"
 #include "service.hpp"
 
 namespace reelhub::recordings {
@@ -19,7 +20,7 @@ constexpr const char* kMediaCacheControl = "public, max-age=3600";
 /// The recordings endpoints, sharing one service.
 class Handlers {
  public:
-  explicit Handlers(RecordingService& service) : service_(service) {}
+  Handlers(RecordingService& service, const modules::MediaDelivery& delivery) : service_(service), delivery_(delivery) {}
 
   Response list(Request& req);
   Response get_one(Request& req);
@@ -29,12 +30,13 @@ class Handlers {
 
  private:
   RecordingService& service_;
+  const modules::MediaDelivery& delivery_;
 };
 
 }  // namespace
 
-void register_routes(const modules::Context& ctx, RecordingService& service) {
-  auto bind = http::bind_members(std::make_shared<Handlers>(service));
+void register_routes(const modules::Context& ctx, RecordingService& service, const modules::MediaDelivery& delivery) {
+  auto bind = http::bind_members(std::make_shared<Handlers>(service, delivery));
   using http::Access;
   const http::RouteOptions anyone{.access = Access::optional_user};
   const http::RouteOptions user{.access = Access::user};
@@ -66,11 +68,11 @@ Response Handlers::get_one(Request& req) {
 }
 
 Response Handlers::video(Request& req) {
-  return Response::file_of(req, service_.video_path(req.param("stream_id")), "video/mp4", kMediaCacheControl);
+  return delivery_.serve(req, service_.video_key(req.param("stream_id")), "video/mp4", kMediaCacheControl);
 }
 
 Response Handlers::thumbnail(Request& req) {
-  return Response::file_of(req, service_.thumbnail_path(req.param("stream_id")), "image/jpeg", kMediaCacheControl);
+  return delivery_.serve(req, service_.thumbnail_key(req.param("stream_id")), "image/jpeg", kMediaCacheControl);
 }
 
 Response Handlers::delete_one(Request& req) {

@@ -2,6 +2,7 @@
 
 namespace reelhub::modules {
 struct Context;
+class MediaDelivery;
 }
 
 namespace reelhub::recordings {
@@ -10,7 +11,8 @@ class RecordingService;
 
 /// Registers the /api/v1/recordings endpoints (API.md "Recordings / VOD of streams"). Reads are
 /// public like the streams they record (a token is optional); deleting needs the owner or an
-/// admin. `service` must outlive the router.
-void register_routes(const modules::Context& ctx, RecordingService& service);
+/// admin. Files are answered through `delivery` (sendfile, redirect or proxy). Both must outlive
+/// the router.
+void register_routes(const modules::Context& ctx, RecordingService& service, const modules::MediaDelivery& delivery);
 
 }  // namespace reelhub::recordings

@@ -30,6 +30,8 @@ std::string recording_ref(const std::string& stream_id) { return modules::requir
 
 std::string topic_of(const std::string& stream_id) { return "stream:" + stream_id; }
 
+std::string key_of(const std::string& stream_id, const char* name) { return "recordings/" + stream_id + "/" + name; }
+
 void remove_quietly(const std::filesystem::path& path) {
   std::error_code ec;
   std::filesystem::remove_all(path, ec);
@@ -58,10 +60,11 @@ class TempFile {
 }  // namespace
 
 RecordingService::RecordingService(db::Pool& db, ws::Hub& hub, std::filesystem::path media_root,
-                                   RecordingOptions options)
+                                   storage::ObjectStore& store, RecordingOptions options)
     : db_(db),
       hub_(hub),
       media_root_(std::move(media_root)),
+      store_(store),
       options_(options),
       runner_({.name = "recording",
                .workers = std::max(1, options.workers),
@@ -130,7 +133,7 @@ void RecordingService::leave(const std::string& stream_id) {
     return;
   }
   spdlog::info("recordings: stream {} was deleted while processing", stream_id);
-  remove_quietly(recording_dir(stream_id));
+  remove_output(stream_id);
 }
 
 void RecordingService::process(const repo::Claim& job, jobs::Lease& lease) {
@@ -164,6 +167,13 @@ void RecordingService::process(const repo::Claim& job, jobs::Lease& lease) {
     spdlog::warn("recordings: no thumbnail for stream {}: {}", id, e.what());
   }
   const auto size = static_cast<std::int64_t>(std::filesystem::file_size(video));
+  // With object storage the files are uploaded before the row says ready (a large MP4 as a
+  // multipart upload), so any instance serves them from then on.
+  if (!store_.local_file(key_of(id, "video.mp4"))) {
+    store_.put_file(key_of(id, "video.mp4"), video);
+    if (has_thumbnail) store_.put_file(key_of(id, "thumbnail.jpg"), dir / "thumbnail.jpg");
+    remove_quietly(dir);
+  }
   const bool kept = db_.transact([&](pqxx::work& tx) {
     return repo::mark_ready(tx, id, lease.owner(), result.duration_seconds, size, has_thumbnail);
   });
@@ -190,6 +200,16 @@ void RecordingService::sweep_live_segments() {
 
 std::filesystem::path RecordingService::recording_dir(const std::string& stream_id) const {
   return media_root_ / "recordings" / stream_id;
+}
+
+void RecordingService::remove_output(const std::string& stream_id) {
+  remove_quietly(recording_dir(stream_id));
+  if (store_.local_file(key_of(stream_id, "video.mp4"))) return;
+  try {
+    storage::remove_prefix(store_, "recordings/" + stream_id + "/");
+  } catch (const std::exception& e) {
+    spdlog::warn("recordings: stream {}: its stored objects could not be removed: {}", stream_id, e.what());
+  }
 }
 
 std::filesystem::path RecordingService::live_dir(const std::string& stream_id) const {
@@ -222,14 +242,14 @@ Recording RecordingService::require_ready(const std::string& stream_id) {
   return recording;
 }
 
-std::filesystem::path RecordingService::video_path(const std::string& stream_id) {
-  return recording_dir(require_ready(stream_id).stream_id) / "video.mp4";
+std::string RecordingService::video_key(const std::string& stream_id) {
+  return key_of(require_ready(stream_id).stream_id, "video.mp4");
 }
 
-std::filesystem::path RecordingService::thumbnail_path(const std::string& stream_id) {
+std::string RecordingService::thumbnail_key(const std::string& stream_id) {
   const Recording recording = require_ready(stream_id);
   if (!recording.has_thumbnail) throw ApiError(ErrorCode::not_found, "Recording has no thumbnail");
-  return recording_dir(recording.stream_id) / "thumbnail.jpg";
+  return key_of(recording.stream_id, "thumbnail.jpg");
 }
 
 std::string RecordingService::remove(const auth::AuthUser& caller, const std::string& stream_id) {
@@ -243,7 +263,7 @@ std::string RecordingService::remove(const auth::AuthUser& caller, const std::st
     repo::remove(tx, id);
   });
   // After the commit: a worker still processing it finds the row gone and removes its output.
-  remove_quietly(recording_dir(id));
+  remove_output(id);
   remove_quietly(live_dir(id));
   return id;
 }

@@ -14,6 +14,7 @@
 #include "reelhub/db/pool.hpp"
 #include "reelhub/auth/identity.hpp"
 #include "reelhub/jobs/runner.hpp"
+#include "reelhub/storage/object_store.hpp"
 #include "reelhub/ws/hub.hpp"
 #include "repo.hpp"
 
@@ -46,13 +47,17 @@ struct RecordingFilter {
 };
 
 /// Jobs and reads of recordings. Processing runs on its own threads at a lower CPU priority
-/// than live ingest; the HTTP handlers only read rows and files.
+/// than live ingest; the HTTP handlers only read rows and files. A recording is made from the
+/// live segments under media_root in <media_root>/recordings/<stream id>/, which with the local
+/// backend is where its objects `recordings/<stream id>/video.mp4` and `thumbnail.jpg` are; with
+/// object storage both are uploaded before the row says ready and the directory goes.
 class RecordingService {
  public:
   /// Claims before a job is failed for good: a failure or a crash counts as one.
   static constexpr int kMaxAttempts = 2;
 
-  RecordingService(db::Pool& db, ws::Hub& hub, std::filesystem::path media_root, RecordingOptions options);
+  RecordingService(db::Pool& db, ws::Hub& hub, std::filesystem::path media_root, storage::ObjectStore& store,
+                   RecordingOptions options);
   RecordingService(const RecordingService&) = delete;
   RecordingService& operator=(const RecordingService&) = delete;
 
@@ -69,9 +74,9 @@ class RecordingService {
   Recording get(const std::string& stream_id);
   /// Newest first. 422 for an unknown status.
   RecordingPage list(const RecordingFilter& filter);
-  /// The MP4 / JPEG of a ready recording; 404 until it is ready.
-  std::filesystem::path video_path(const std::string& stream_id);
-  std::filesystem::path thumbnail_path(const std::string& stream_id);
+  /// The object keys of the MP4 / JPEG of a ready recording; 404 until it is ready.
+  std::string video_key(const std::string& stream_id);
+  std::string thumbnail_key(const std::string& stream_id);
   /// Deletes the recording, its files and any live segments left. Owner or admin (403), 404 unknown.
   /// Returns the canonical stream id.
   std::string remove(const auth::AuthUser& caller, const std::string& stream_id);
@@ -87,12 +92,15 @@ class RecordingService {
   void release(const repo::Claim& job, const std::string& owner, const std::optional<std::string>& reason);
   void sweep_live_segments();
   std::filesystem::path recording_dir(const std::string& stream_id) const;
+  /// The recording's directory and, with object storage, its objects. Never throws.
+  void remove_output(const std::string& stream_id);
   std::filesystem::path live_dir(const std::string& stream_id) const;
   Recording require_ready(const std::string& stream_id);
 
   db::Pool& db_;
   ws::Hub& hub_;
   std::filesystem::path media_root_;
+  storage::ObjectStore& store_;
   RecordingOptions options_;
   jobs::Runner<repo::Claim> runner_;  // last: its workers stop before what they use is destroyed
 };

@@ -9,6 +9,7 @@
 #include "dto.hpp"
 #include "modules/kit/context.hpp"
 #include "modules/kit/ids.hpp"
+#include "modules/kit/media_delivery.hpp"
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/validation.hpp"
 #include "reelhub/http/multipart.hpp"
@@ -24,7 +25,8 @@ using http::Response;
 /// The users endpoints, sharing one service.
 class Handlers {
  public:
-  Handlers(UsersService& service, std::size_t avatar_limit) : service_(service), avatar_limit_(avatar_limit) {}
+  Handlers(UsersService& service, const modules::MediaDelivery& delivery, std::size_t avatar_limit)
+      : service_(service), delivery_(delivery), avatar_limit_(avatar_limit) {}
 
   Response get_profile(Request& req);
   Response update_profile(Request& req);
@@ -42,13 +44,14 @@ class Handlers {
 
  private:
   UsersService& service_;
+  const modules::MediaDelivery& delivery_;
   std::size_t avatar_limit_;
 };
 
 }  // namespace
 
-void register_routes(const modules::Context& ctx, UsersService& service) {
-  auto bind = http::bind_members(std::make_shared<Handlers>(service, ctx.config.avatar_limit_bytes));
+void register_routes(const modules::Context& ctx, UsersService& service, const modules::MediaDelivery& delivery) {
+  auto bind = http::bind_members(std::make_shared<Handlers>(service, delivery, ctx.config.avatar_limit_bytes));
   using http::Access;
   const http::RouteOptions anyone{};
   const http::RouteOptions user{.access = Access::user};
@@ -170,9 +173,7 @@ Response Handlers::upload_avatar(Request& req) {
 }
 
 Response Handlers::get_avatar(Request& req) {
-  const std::filesystem::path path = service_.avatar_path(path_user_id(req));
-  if (!std::filesystem::exists(path)) throw ApiError(ErrorCode::not_found, "Avatar not found");
-  return Response::file_of(req, path, "image/jpeg", "public, max-age=86400");
+  return delivery_.serve(req, UsersService::avatar_key(path_user_id(req)), "image/jpeg", "public, max-age=86400");
 }
 
 Response Handlers::subscribe(Request& req) {

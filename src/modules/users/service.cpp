@@ -1,7 +1,6 @@
 #include "service.hpp"
 
 #include "reelhub/core/error.hpp"
-#include "reelhub/core/files.hpp"
 #include "reelhub/media/avatar.hpp"
 #include "repo.hpp"
 
@@ -57,8 +56,8 @@ void reject_self(std::int64_t caller_id, std::int64_t target_id, const char* fie
 
 }  // namespace
 
-UsersService::UsersService(db::Pool& db, std::filesystem::path media_root, SubscribedHook on_subscribed)
-    : db_(db), avatar_dir_(std::move(media_root) / "avatars"), on_subscribed_(std::move(on_subscribed)) {}
+UsersService::UsersService(db::Pool& db, storage::ObjectStore& store, SubscribedHook on_subscribed)
+    : db_(db), store_(store), on_subscribed_(std::move(on_subscribed)) {}
 
 Profile UsersService::own_profile(const auth::AuthUser& caller) {
   auto row = db_.read([&](pqxx::nontransaction& tx) { return repo::find_user(tx, caller.id); });
@@ -155,18 +154,16 @@ ProfilePage UsersService::list_all(const auth::AuthUser& caller, PageRequest pag
 std::string UsersService::upload_avatar(const auth::AuthUser& caller, std::string_view image) {
   const std::string jpeg = media::transcode_avatar(image);  // CPU-heavy: before the transaction
   const int version = db_.transact([&](pqxx::work& tx) {
-    // The version bump locks the row, so concurrent uploads by one user replace the file in
-    // version order; a failed write rolls the bump back.
+    // The version bump locks the row, so concurrent uploads by one user replace the object in
+    // version order; a failed put rolls the bump back.
     const auto bumped = repo::bump_avatar_version(tx, caller.id);
     if (!bumped) user_not_found();
-    write_file_atomically(avatar_path(caller.id), jpeg);
+    store_.put_bytes(avatar_key(caller.id), jpeg);
     return *bumped;
   });
   return avatar_url(caller.id, version);
 }
 
-std::filesystem::path UsersService::avatar_path(std::int64_t user_id) const {
-  return avatar_dir_ / (std::to_string(user_id) + ".jpg");
-}
+std::string UsersService::avatar_key(std::int64_t user_id) { return "avatars/" + std::to_string(user_id) + ".jpg"; }
 
 }  // namespace reelhub::users

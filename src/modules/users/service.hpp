@@ -12,6 +12,7 @@
 
 #include "reelhub/db/pool.hpp"
 #include "reelhub/auth/identity.hpp"
+#include "reelhub/storage/object_store.hpp"
 
 #include "model.hpp"
 
@@ -30,7 +31,8 @@ using SubscribedHook = std::function<void(std::int64_t channel_id, const auth::A
 
 class UsersService {
  public:
-  UsersService(db::Pool& db, std::filesystem::path media_root, SubscribedHook on_subscribed = {});
+  /// Avatars are the objects `avatars/<user id>.jpg` of `store`.
+  UsersService(db::Pool& db, storage::ObjectStore& store, SubscribedHook on_subscribed = {});
 
   /// The caller's own profile, private fields included.
   Profile own_profile(const auth::AuthUser& caller);
@@ -61,12 +63,12 @@ class UsersService {
   /// Re-encodes `image` (PNG or JPEG) into the caller's avatar and returns its new avatar_url.
   /// Throws ApiError(unsupported_media_type) when `image` is not a decodable PNG or JPEG.
   std::string upload_avatar(const auth::AuthUser& caller, std::string_view image);
-  /// Where a user's avatar JPEG lives (it may not exist).
-  std::filesystem::path avatar_path(std::int64_t user_id) const;
+  /// The object key of a user's avatar JPEG (it may not exist).
+  static std::string avatar_key(std::int64_t user_id);
 
  private:
   db::Pool& db_;
-  std::filesystem::path avatar_dir_;
+  storage::ObjectStore& store_;
   SubscribedHook on_subscribed_;
 };
 

@@ -7,6 +7,7 @@
 
 #include "dto.hpp"
 #include "modules/kit/context.hpp"
+#include "modules/kit/media_delivery.hpp"
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/random.hpp"
 #include "reelhub/core/validation.hpp"
@@ -42,7 +43,8 @@ std::optional<auth::AuthUser> caller_of(const Request& req) { return req.user; }
 /// The videos and HLS endpoints, sharing one service.
 class Handlers {
  public:
-  Handlers(VideoService& service, fs::path tmp_dir) : service_(service), tmp_dir_(std::move(tmp_dir)) {}
+  Handlers(VideoService& service, const modules::MediaDelivery& delivery, fs::path tmp_dir)
+      : service_(service), delivery_(delivery), tmp_dir_(std::move(tmp_dir)) {}
 
   Response upload(Request& req);
   Response get(Request& req);
@@ -63,13 +65,14 @@ class Handlers {
 
  private:
   VideoService& service_;
+  const modules::MediaDelivery& delivery_;
   fs::path tmp_dir_;
 };
 
 }  // namespace
 
-void register_routes(const modules::Context& ctx, VideoService& service) {
-  auto bind = http::bind_members(std::make_shared<Handlers>(service, ctx.media_root / "tmp"));
+void register_routes(const modules::Context& ctx, VideoService& service, const modules::MediaDelivery& delivery) {
+  auto bind = http::bind_members(std::make_shared<Handlers>(service, delivery, ctx.media_root / "tmp"));
   using http::Access;
   const http::RouteOptions user{.access = Access::user};
   const http::RouteOptions anyone{.access = Access::optional_user};
@@ -77,9 +80,10 @@ void register_routes(const modules::Context& ctx, VideoService& service) {
                                   .rate_policy = "upload",
                                   .body_limit = ctx.config.upload_max_bytes + http::kMultipartFraming,
                                   .body_to_file = true};
-  // Players poll playlists and fetch segments: no per-request limit, CORS `*`, and file
-  // serving (a stat and a read) needs no database, so it stays off the worker pool.
-  const http::RouteOptions media{.rate_policy = "", .blocking = false, .public_media = true};
+  // Players poll playlists and fetch segments: no per-request limit, CORS `*`, and local file
+  // serving (a stat and a read) needs no database, so it stays off the worker pool; object
+  // storage is asked over the network, so then it runs there.
+  const http::RouteOptions media{.rate_policy = "", .blocking = delivery.blocking(), .public_media = true};
   // A player anywhere may poll a ready video's status; what a processing or failed one shows
   // depends on who asks, so the token is read when there is one.
   const http::RouteOptions media_status{.access = Access::optional_user, .rate_policy = "", .public_media = true};
@@ -176,28 +180,28 @@ Response Handlers::status(Request& req) {
 }
 
 Response Handlers::master(Request& req) {
-  return Response::file_of(req, service_.hls_path(req.param("id"), HlsFile::master), "application/vnd.apple.mpegurl",
-                           kPlaylistCache);
+  return delivery_.serve(req, service_.hls_key(req.param("id"), HlsFile::master), "application/vnd.apple.mpegurl",
+                         kPlaylistCache);
 }
 
 Response Handlers::best_playlist(Request& req) {
-  return Response::file_of(req, service_.hls_path(req.param("id"), HlsFile::best_playlist),
-                           "application/vnd.apple.mpegurl", kPlaylistCache);
+  return delivery_.serve(req, service_.hls_key(req.param("id"), HlsFile::best_playlist),
+                         "application/vnd.apple.mpegurl", kPlaylistCache);
 }
 
 Response Handlers::thumbnail(Request& req) {
-  return Response::file_of(req, service_.hls_path(req.param("id"), HlsFile::thumbnail), "image/jpeg", kImageCache);
+  return delivery_.serve(req, service_.hls_key(req.param("id"), HlsFile::thumbnail), "image/jpeg", kImageCache);
 }
 
 Response Handlers::preview(Request& req) {
-  return Response::file_of(req, service_.hls_path(req.param("id"), HlsFile::preview), "video/mp4", kImageCache);
+  return delivery_.serve(req, service_.hls_key(req.param("id"), HlsFile::preview), "video/mp4", kImageCache);
 }
 
 Response Handlers::variant_file(Request& req) {
   const std::string& name = req.param("segment");
-  const fs::path path = service_.hls_path(req.param("id"), HlsFile::in_variant, req.param("variant"), name);
-  if (name == "index.m3u8") return Response::file_of(req, path, "application/vnd.apple.mpegurl", kPlaylistCache);
-  return Response::file_of(req, path, "video/mp2t", kSegmentCache);
+  const std::string key = service_.hls_key(req.param("id"), HlsFile::in_variant, req.param("variant"), name);
+  if (name == "index.m3u8") return delivery_.serve(req, key, "application/vnd.apple.mpegurl", kPlaylistCache);
+  return delivery_.serve(req, key, "video/mp2t", kSegmentCache);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 namespace reelhub::modules {
 struct Context;
+class MediaDelivery;
 }
 
 namespace reelhub::videos {
@@ -10,7 +11,7 @@ class VideoService;
 
 /// Registers /videos (API.md "Videos") and the video HLS files under /hls/{video_id}/...
 /// (master.m3u8, playlist.m3u8, thumbnail.jpg, preview.mp4, status, {variant}/{segment}).
-/// `service` must outlive the router.
-void register_routes(const modules::Context& ctx, VideoService& service);
+/// Files are answered through `delivery` (sendfile, redirect or proxy). Both must outlive the router.
+void register_routes(const modules::Context& ctx, VideoService& service, const modules::MediaDelivery& delivery);
 
 }  // namespace reelhub::videos

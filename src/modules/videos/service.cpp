@@ -118,20 +118,17 @@ UploadLimits upload_limits(const Config& config) {
           .max_pixels = config.upload_max_pixels};
 }
 
-VideoService::VideoService(db::Pool& db, std::filesystem::path media_root, UploadLimits limits,
-                           std::function<void()> on_uploaded)
+VideoService::VideoService(db::Pool& db, VideoFiles& files, UploadLimits limits, std::function<void()> on_uploaded)
     : db_(db),
-      videos_dir_(std::move(media_root) / "videos"),
+      files_(files),
       limits_(limits),
       on_uploaded_(std::move(on_uploaded)),
       accounts_(db) {}
 
-fs::path VideoService::video_dir(const std::string& canonical_id) const { return videos_dir_ / canonical_id; }
-
 std::size_t VideoService::remove_abandoned_dirs(std::chrono::seconds min_age) {
   std::vector<std::string> ids;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(videos_dir_, ec)) {
+  for (const auto& entry : fs::directory_iterator(files_.videos_dir(), ec)) {
     const std::string name = entry.path().filename().string();
     if (canonical_uuid(name) == name) ids.push_back(name);  // anything else here is not ours to judge
   }
@@ -141,7 +138,7 @@ std::size_t VideoService::remove_abandoned_dirs(std::chrono::seconds min_age) {
   for (const auto& id : known) abandoned.erase(id);
   // Only what was listed before the query: a directory made since may belong to an upload whose
   // row is about to commit (and is younger than min_age anyway).
-  return jobs::remove_stale_entries(videos_dir_, min_age,
+  return jobs::remove_stale_entries(files_.videos_dir(), min_age,
                                     [&](const std::string& name) { return abandoned.count(name) > 0; });
 }
 
@@ -170,16 +167,8 @@ Video VideoService::upload(const auth::AuthUser& caller, const NewVideo& video) 
     }
     const std::string new_id = repo::insert_video(tx, caller.id, video.title, video.description,
                                                   probe.duration_seconds, probe.width, probe.height, bytes);
-    // Inside the transaction: if the source cannot be moved into place, no row points at nothing.
-    const fs::path dir = video_dir(new_id);
-    try {
-      fs::create_directories(dir);
-      fs::rename(video.source, dir / "source");
-    } catch (...) {
-      std::error_code ignored;
-      fs::remove_all(dir, ignored);
-      throw;
-    }
+    // Inside the transaction: if the source cannot be stored, no row points at nothing.
+    files_.keep_source(new_id, video.source);
     return new_id;
   });
   if (on_uploaded_) on_uploaded_();
@@ -207,8 +196,7 @@ void VideoService::remove(const auth::AuthUser& caller, const std::string& id) {
     repo::delete_video(tx, ref);
   });
   // After the commit: a transcode still running on it loses its lease and stops by itself.
-  std::error_code ignored;
-  fs::remove_all(video_dir(ref), ignored);
+  files_.remove(ref);
 }
 
 VideoPage VideoService::feed(const std::optional<auth::AuthUser>& caller, const std::optional<std::string>& cursor,
@@ -300,22 +288,21 @@ Video VideoService::status(const std::optional<auth::AuthUser>& caller, const st
   return video;
 }
 
-fs::path VideoService::hls_path(const std::string& id, HlsFile file, const std::string& variant,
-                                const std::string& name) const {
-  const fs::path dir = video_dir(video_ref(id));
-  std::error_code no_master;
-  if (!fs::is_regular_file(dir / "master.m3u8", no_master)) throw ApiError(ErrorCode::not_found, "File not found");
+std::string VideoService::hls_key(const std::string& id, HlsFile file, const std::string& variant,
+                                  const std::string& name) const {
+  const std::string ref = video_ref(id);
+  if (files_.in_place() && !files_.has_master(ref)) throw ApiError(ErrorCode::not_found, "File not found");
   switch (file) {
-    case HlsFile::master: return dir / "master.m3u8";
-    case HlsFile::best_playlist: return dir / "playlist.m3u8";
-    case HlsFile::thumbnail: return dir / "thumbnail.jpg";
-    case HlsFile::preview: return dir / "preview.mp4";
+    case HlsFile::master: return VideoFiles::key(ref, "master.m3u8");
+    case HlsFile::best_playlist: return VideoFiles::key(ref, "playlist.m3u8");
+    case HlsFile::thumbnail: return VideoFiles::key(ref, "thumbnail.jpg");
+    case HlsFile::preview: return VideoFiles::key(ref, "preview.mp4");
     case HlsFile::in_variant: break;
   }
   if (!is_rung_name(variant) || (name != "index.m3u8" && !is_segment_name(name))) {
     throw ApiError(ErrorCode::not_found, "File not found");
   }
-  return dir / variant / name;
+  return VideoFiles::key(ref, variant + "/" + name);
 }
 
 }  // namespace reelhub::videos

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "files.hpp"
 #include "model.hpp"
 #include "modules/users/accounts.hpp"
 #include "reelhub/db/pool.hpp"
@@ -44,7 +45,7 @@ class VideoService {
   static constexpr std::size_t kMaxComment = 2000;      // code points
 
   /// `on_uploaded` wakes the transcode workers.
-  VideoService(db::Pool& db, std::filesystem::path media_root, UploadLimits limits, std::function<void()> on_uploaded);
+  VideoService(db::Pool& db, VideoFiles& files, UploadLimits limits, std::function<void()> on_uploaded);
 
   /// Probes the source (415 when it is no video; 422 `duration_exceeded` / `resolution_exceeded`
   /// past the limits), checks the owner's quota (413 `storage_quota_exceeded`), stores the row
@@ -72,14 +73,15 @@ class VideoService {
   /// admins, 404 to others.
   Video status(const std::optional<auth::AuthUser>& caller, const std::string& id);
 
-  /// The path of an HLS file of a video, built from validated parts only: 404 for anything else
-  /// (an id that is no UUID; for in_variant, a variant that is no rung name or a name other than
-  /// index.m3u8 and segment_<n>.ts) and for every file of a video whose master.m3u8 is missing:
-  /// the transcode removes it first and writes it last, so nothing of a ladder in the making (or
-  /// of a failed one) is served. Whether the file itself exists is for the caller to find out.
-  std::filesystem::path hls_path(const std::string& id, HlsFile file, const std::string& variant = {},
-                                 const std::string& name = {}) const;
-  std::filesystem::path video_dir(const std::string& canonical_id) const;
+  /// The object key of an HLS file of a video, built from validated parts only: 404 for anything
+  /// else (an id that is no UUID; for in_variant, a variant that is no rung name or a name other
+  /// than index.m3u8 and segment_<n>.ts) and, on the local backend, for every file of a video
+  /// whose master.m3u8 is missing: the transcode removes it first and writes it last, so nothing
+  /// of a ladder in the making (or of a failed one) is served. With object storage nothing of a
+  /// ladder is stored before it is complete (master last) and a failed one's objects are removed,
+  /// so no request is spent on asking. Whether the object exists is for the caller to find out.
+  std::string hls_key(const std::string& id, HlsFile file, const std::string& variant = {},
+                      const std::string& name = {}) const;
   /// The janitor's sweep: removes video directories older than `min_age` that no row names — an
   /// upload whose transaction never committed, or a delete whose file removal failed. Returns
   /// how many it removed.
@@ -91,7 +93,7 @@ class VideoService {
   Video with_owner_name(Video video);
 
   db::Pool& db_;
-  std::filesystem::path videos_dir_;
+  VideoFiles& files_;
   UploadLimits limits_;
   std::function<void()> on_uploaded_;
   users::Accounts accounts_;

@@ -34,12 +34,12 @@ std::int64_t renditions_size(const fs::path& dir) {
 }  // namespace
 
 TranscodeWorkers::TranscodeWorkers(const Config& config, db::Pool& db, ws::Hub& hub, metrics::Registry& metrics,
-                                   const std::filesystem::path& media_root)
+                                   VideoFiles& files)
     : config_(config),
       db_(db),
       hub_(hub),
       metrics_(metrics),
-      videos_dir_(media_root / "videos"),
+      files_(files),
       runner_({.name = "transcode",
                .workers = config.transcode_workers,
                .nice = config.transcode_nice,
@@ -88,14 +88,14 @@ void TranscodeWorkers::fail(const Job& job, const std::string& owner, const std:
   metrics_.inc("reelhub_transcode_jobs_total", {{"result", "failed"}});
   if (!db_.transact([&](pqxx::work& tx) { return repo::fail_job(tx, job.video_id, owner, reason); })) return;
   // Nothing of a failed video is ever served; the row keeps the reason.
-  std::error_code ignored;
-  fs::remove_all(videos_dir_ / job.video_id, ignored);
+  files_.remove(job.video_id);
   hub_.send_to_user(job.owner_id, "video.failed", {{"video_id", job.video_id}, {"reason", reason}});
 }
 
 void TranscodeWorkers::release(const Job& job, const std::string& owner, const std::optional<std::string>& reason) {
   const bool failed = reason.has_value();
   if (!db_.transact([&](pqxx::work& tx) { return repo::release_job(tx, job.video_id, owner, failed); })) return;
+  files_.drop_work(job.video_id);
   if (failed) {
     spdlog::warn("video {}: transcode attempt {} failed, will retry: {}", job.video_id, job.attempts, *reason);
   } else {
@@ -104,10 +104,13 @@ void TranscodeWorkers::release(const Job& job, const std::string& owner, const s
 }
 
 void TranscodeWorkers::leave(const Job& job) {
-  // Otherwise another worker took the job over and owns the files now.
-  if (db_.transact([&](pqxx::work& tx) { return repo::video_exists(tx, job.video_id); })) return;
-  std::error_code ignored;
-  fs::remove_all(videos_dir_ / job.video_id, ignored);
+  // Another worker took the job over and owns the stored files now; on object storage what
+  // this one downloaded and wrote locally is nobody's.
+  if (db_.transact([&](pqxx::work& tx) { return repo::video_exists(tx, job.video_id); })) {
+    files_.drop_work(job.video_id);
+    return;
+  }
+  files_.remove(job.video_id);
 }
 
 void TranscodeWorkers::run(const Job& job, jobs::Lease& lease) {
@@ -126,9 +129,9 @@ void TranscodeWorkers::run(const Job& job, jobs::Lease& lease) {
 }
 
 void TranscodeWorkers::process(const Job& job, jobs::Lease& lease) {
-  const fs::path dir = videos_dir_ / job.video_id;
+  if (!files_.fetch_source(job.video_id)) throw jobs::PermanentError("the uploaded file is missing");
+  const fs::path dir = files_.work_dir(job.video_id);
   const fs::path source = dir / "source";
-  if (!fs::exists(source)) throw jobs::PermanentError("the uploaded file is missing");
   spdlog::info("transcoding video {} (attempt {})", job.video_id, job.attempts);
   const auto started = std::chrono::steady_clock::now();
   auto last_write = started;
@@ -167,13 +170,16 @@ void TranscodeWorkers::process(const Job& job, jobs::Lease& lease) {
   std::vector<std::string> variants;
   for (const auto& v : result.variants) variants.push_back(v.name);
   const std::int64_t storage_bytes = renditions_size(dir);
+  files_.publish(job.video_id);
   const bool ours = db_.transact([&](pqxx::work& tx) {
     return repo::finish_job(tx, job.video_id, lease.owner(), result.duration_seconds, result.width, result.height,
                             variants, storage_bytes);
   });
-  if (!ours) return;
-  std::error_code ignored;
-  fs::remove(source, ignored);  // the renditions are what is served; the original is not kept
+  if (!ours) {
+    leave(job);  // deleted meanwhile: what publish() stored after the delete must go too
+    return;
+  }
+  files_.drop_source(job.video_id);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   metrics_.inc("reelhub_transcode_jobs_total", {{"result", "ready"}});
   metrics_.observe("reelhub_transcode_duration_seconds", {}, seconds);

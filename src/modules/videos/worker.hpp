@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "files.hpp"
 #include "model.hpp"
 #include "reelhub/core/config.hpp"
 #include "reelhub/db/pool.hpp"
@@ -23,9 +24,7 @@ class TranscodeWorkers {
   /// the database), counts. A source that cannot be transcoded fails at once.
   static constexpr int kMaxAttempts = 2;
 
-  /// Files live under `<media_root>/videos`.
-  TranscodeWorkers(const Config& config, db::Pool& db, ws::Hub& hub, metrics::Registry& metrics,
-                   const std::filesystem::path& media_root);
+  TranscodeWorkers(const Config& config, db::Pool& db, ws::Hub& hub, metrics::Registry& metrics, VideoFiles& files);
   TranscodeWorkers(const TranscodeWorkers&) = delete;
   TranscodeWorkers& operator=(const TranscodeWorkers&) = delete;
 
@@ -55,7 +54,7 @@ class TranscodeWorkers {
   db::Pool& db_;
   ws::Hub& hub_;
   metrics::Registry& metrics_;
-  std::filesystem::path videos_dir_;
+  VideoFiles& files_;
   jobs::Runner<Job> runner_;  // last: its workers stop before what they use is destroyed
 };
 
