@@ -123,7 +123,13 @@ Response Response::file_of(const Request& req, const std::filesystem::path& path
     return r;
   }
   r.headers["Content-Type"] = std::move(content_type);
-  FileBody body{path, 0, size};
+  FileBody body{.path = path,
+                .offset = 0,
+                .length = size,
+                .device = static_cast<std::uint64_t>(st.st_dev),
+                .inode = static_cast<std::uint64_t>(st.st_ino),
+                .size = size,
+                .mtime_ns = mtime_ns};
   const auto range_header = req.header("Range");
   const auto if_range = req.header("If-Range");
   if (!range_header.empty() && (if_range.empty() || if_range == etag)) {
