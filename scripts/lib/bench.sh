@@ -1,5 +1,5 @@
 # shellcheck shell=bash disable=SC2154  # $work is the caller's
-# What the bench scripts that serve media against nginx share (bench/live/run, bench/hls/run).
+# What the bench scripts share (bench/http/run, bench/live/run, bench/hls/run).
 # Requires common.sh. The functions read the caller's $work (its temporary directory, where the
 # logs of the processes it starts are written as $work/<what>.log).
 
