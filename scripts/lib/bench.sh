@@ -1,8 +1,109 @@
-# shellcheck shell=bash
-# What the bench/*/run scripts share to read their reference tools' reports.
+# shellcheck shell=bash disable=SC2154  # $work is the caller's
+# What the bench scripts share (bench/http/run, bench/live/run, bench/hls/run, bench/ledger/run).
 #
 #   reelhub_parse_wrk FILE       prints: requests/s avg p50 p99 non-2xx socket-errors (wrk --latency)
 #   reelhub_parse_pgbench FILE   prints: tps average-latency failed-transactions
+# Requires common.sh. The functions read the caller's $work (its temporary directory, where the
+# logs of the processes it starts are written as $work/<what>.log).
+
+# Prints the value of a string field of a JSON object (the last one of that name).
+json_field() {
+  sed -nE "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"([^\"]*)\".*/\1/p"
+}
+
+# Prints a UDP port nothing is bound to (for the SRT listener): not in /proc/net/udp{,6}.
+free_udp_port() {
+  local port hex attempt
+  for attempt in $(seq 1 200); do
+    port=$(reelhub_free_port)
+    printf -v hex '%04X' "$port"
+    if ! awk -v h=":$hex" 'NR > 1 && substr($2, length($2) - 4) == h { found = 1 } END { exit !found }' \
+      /proc/net/udp /proc/net/udp6 2>/dev/null; then
+      printf '%s\n' "$port"
+      return 0
+    fi
+  done
+  reelhub_die "no free UDP port found after $attempt attempts"
+}
+
+# Polls URL until it answers 2xx; fails early if process PID dies. Gives up after 60 s.
+wait_for_http() {
+  local url=$1 pid=$2 what=$3 attempt
+  for attempt in $(seq 1 600); do
+    curl -fsS -o /dev/null "$url" 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || { tail -n 30 "$work/$what.log" >&2 || true; reelhub_die "$what exited during start-up"; }
+    sleep 0.1
+  done
+  reelhub_die "$what not ready at $url after $attempt attempts"
+}
+
+# Prints "requests/s MiB/s non-2xx socket-errors p50 p99" from a wrk --latency report.
+parse_wrk() {
+  awk '
+    /^Requests\/sec:/           { rps = $2 }
+    /^Transfer\/sec:/           { v = $2; mb = v + 0
+                                  if (v ~ /GB$/) mb *= 1024; else if (v ~ /KB$/) mb /= 1024; else if (v ~ /B$/ && v !~ /MB$/) mb /= 1048576 }
+    /Non-2xx or 3xx responses:/ { bad = $NF }
+    /Socket errors:/            { gsub(/,/, ""); errs = $4 + $6 + $8 + $10 }
+    $1 == "50%"                 { p50 = $2 }
+    $1 == "99%"                 { p99 = $2 }
+    END { printf "%s %.1f %d %d %s %s\n", rps, mb, bad, errs, p50, p99 }' "$1"
+}
+
+# start_nginx ROOT [SERVER_DIRECTIVES]: starts nginx as a static file server of ROOT on a free
+# port (one worker per core, sendfile and tcp_nopush on, access log on like Reelhub's), sets
+# nginx_port and nginx_pid. WAIT_PATH (default /) is polled until it answers 2xx.
+start_nginx() {
+  local root=$1 extra=${2:-} user=""
+  mkdir -p "$work/nginx-tmp"
+  nginx_port=$(reelhub_free_port)
+  [[ $EUID -eq 0 ]] && user="user nobody nogroup;"
+  cat >"$work/nginx.conf" <<CONF
+$user
+worker_processes auto;
+pid $work/nginx.pid;
+error_log $work/nginx.log warn;
+events { worker_connections 4096; }
+http {
+  access_log $work/nginx-access.log;
+  client_body_temp_path $work/nginx-tmp/body;
+  proxy_temp_path $work/nginx-tmp/proxy;
+  fastcgi_temp_path $work/nginx-tmp/fastcgi;
+  uwsgi_temp_path $work/nginx-tmp/uwsgi;
+  scgi_temp_path $work/nginx-tmp/scgi;
+  keepalive_requests 1000000;
+  sendfile on;
+  tcp_nopush on;
+  types { video/mp2t ts; application/vnd.apple.mpegurl m3u8; }
+  server {
+    listen 127.0.0.1:$nginx_port;
+    root $root;
+    $extra
+  }
+}
+CONF
+  nginx -p "$work" -c "$work/nginx.conf" -e "$work/nginx.log" -g 'daemon off;' &
+  nginx_pid=$!
+  wait_for_http "http://127.0.0.1:$nginx_port${WAIT_PATH:-/}" "$nginx_pid" nginx
+}
+
+# Stops the nginx start_nginx started, if any.
+stop_nginx() {
+  if [[ -n ${nginx_pid:-} ]]; then
+    kill -TERM "$nginx_pid" 2>/dev/null
+    wait "$nginx_pid" 2>/dev/null || true
+  fi
+  nginx_pid=""
+}
+
+# CPU time (user + system) of process PID in clock ticks, from /proc/PID/stat.
+cpu_ticks() {
+  local stat f
+  stat=$(<"/proc/$1/stat")
+  stat=${stat##*) }  # fields from 3 on (the command name may hold spaces)
+  read -r -a f <<<"$stat"
+  printf '%s\n' $((f[11] + f[12]))  # fields 14 utime and 15 stime
+}
 
 reelhub_parse_wrk() {
   awk '

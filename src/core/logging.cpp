@@ -11,6 +11,29 @@ namespace reelhub {
 namespace {
 
 constexpr std::size_t kLogQueueLines = 8192;
+constexpr char kHex[] = "0123456789abcdef";
+
+/// The length of the well-formed UTF-8 sequence `text` starts with (2 to 4), 0 when it starts
+/// with none: no overlong forms, no surrogates, nothing above U+10FFFF.
+std::size_t utf8_sequence_length(std::string_view text) {
+  const auto at = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const auto continuation = [&](std::size_t k) { return k < text.size() && (at(k) & 0xc0) == 0x80; };
+  const unsigned char lead = at(0);
+  if (lead >= 0xc2 && lead <= 0xdf) return continuation(1) ? 2 : 0;
+  if (lead >= 0xe0 && lead <= 0xef) {
+    if (!continuation(1) || !continuation(2)) return 0;
+    if (lead == 0xe0 && at(1) < 0xa0) return 0;   // overlong
+    if (lead == 0xed && at(1) >= 0xa0) return 0;  // surrogate
+    return 3;
+  }
+  if (lead >= 0xf0 && lead <= 0xf4) {
+    if (!continuation(1) || !continuation(2) || !continuation(3)) return 0;
+    if (lead == 0xf0 && at(1) < 0x90) return 0;   // overlong
+    if (lead == 0xf4 && at(1) >= 0x90) return 0;  // above U+10FFFF
+    return 4;
+  }
+  return 0;
+}
 
 /// %j: the message as JSON fields — merged when it is a JSON object, else "msg":"...".
 class JsonPayloadFlag : public spdlog::custom_flag_formatter {
@@ -53,9 +76,13 @@ void init_logging(const std::string& format, const std::string& level) {
 void stop_logging() { spdlog::shutdown(); }
 
 std::string escape_for_log(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(text.size());
+  append_escaped_for_log(out, text);
+  return out;
+}
+
+void append_escaped_for_log(std::string& out, std::string_view text) {
   for (const char c : text) {
     const auto byte = static_cast<unsigned char>(c);
     if (c == '\\' || c == '"') {
@@ -69,7 +96,37 @@ std::string escape_for_log(std::string_view text) {
       out += c;
     }
   }
-  return out;
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  out += '"';
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x80) {
+      if (byte == '"' || byte == '\\') {
+        out += '\\';
+        out += static_cast<char>(byte);
+      } else if (byte < 0x20) {
+        out += "\\u00";
+        out += kHex[byte >> 4];
+        out += kHex[byte & 0xf];
+      } else {
+        out += static_cast<char>(byte);
+      }
+      ++i;
+      continue;
+    }
+    const std::size_t length = utf8_sequence_length(text.substr(i));
+    if (length == 0) {
+      out += "\xef\xbf\xbd";  // U+FFFD in place of a byte that starts no valid sequence
+      ++i;
+    } else {
+      out.append(text.substr(i, length));
+      i += length;
+    }
+  }
+  out += '"';
 }
 
 }  // namespace reelhub

@@ -141,7 +141,13 @@ Response Response::file_of(const Request& req, const std::filesystem::path& path
                 static_cast<unsigned long long>(mtime_ns));
   MediaAnswer a = answer_media(req, etag, size, std::move(content_type), std::move(cache_control));
   if (a.has_body) {
-    a.response.file = a.range ? FileBody{path, a.range->first, a.range->last - a.range->first + 1} : FileBody{path, 0, size};
+    a.response.file = FileBody{.path = path,
+                               .offset = a.range ? a.range->first : 0,
+                               .length = a.range ? a.range->last - a.range->first + 1 : size,
+                               .device = static_cast<std::uint64_t>(st.st_dev),
+                               .inode = static_cast<std::uint64_t>(st.st_ino),
+                               .size = size,
+                               .mtime_ns = mtime_ns};
   }
   return std::move(a.response);
 }

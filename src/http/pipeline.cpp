@@ -1,9 +1,12 @@
 #include "reelhub/http/pipeline.hpp"
 
+#include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <iterator>
 #include <string_view>
 
 #include <boost/url/parse.hpp>
@@ -220,23 +223,45 @@ void Pipeline::finish(const Request& req, const Prepared& prepared, Response& re
   }
 
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  const auto status = std::to_string(res.status);
+  char status_text[8];
+  const auto status_end = std::to_chars(status_text, status_text + sizeof status_text, res.status).ptr;
+  const std::string_view status(status_text, static_cast<std::size_t>(status_end - status_text));
   const std::string& method = method_label(req.method);
-  metrics_.inc("reelhub_http_requests_total", {{"route", prepared.route_label}, {"method", method}, {"status", status}});
-  metrics_.observe("reelhub_http_request_duration_seconds", {{"route", prepared.route_label}, {"method", method}},
-                   seconds);
+  // One buffer per thread for the label sets and the access log line: after the first requests
+  // a response costs no allocation here.
+  thread_local std::string scratch;
+  scratch.clear();
+  metrics::append_labels(scratch, {{"route", prepared.route_label}, {"method", method}, {"status", status}});
+  metrics_.inc_rendered("reelhub_http_requests_total", scratch);
+  scratch.clear();
+  metrics::append_labels(scratch, {{"route", prepared.route_label}, {"method", method}});
+  metrics_.observe_rendered("reelhub_http_request_duration_seconds", scratch, seconds);
+
+  if (!spdlog::should_log(spdlog::level::info)) return;  // the line would be formatted for nothing
   const auto bytes = res.file ? res.file->length : res.shared_body ? res.shared_body->size() : res.body.size();
+  scratch.clear();
+  auto out = std::back_inserter(scratch);
   if (config_.log_format == "json") {
-    nlohmann::json line = {{"type", "access"},    {"request_id", req.request_id}, {"ip", req.remote_ip},
-                           {"method", req.method}, {"path", req.path},             {"status", res.status},
-                           {"bytes", bytes},       {"ms", seconds * 1000}};
-    if (req.user) line["user_id"] = req.user->id;
-    spdlog::info("{}", line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    scratch += R"({"type":"access","request_id":)";
+    append_json_string(scratch, req.request_id);
+    scratch += R"(,"ip":)";
+    append_json_string(scratch, req.remote_ip);
+    scratch += R"(,"method":)";
+    append_json_string(scratch, req.method);
+    scratch += R"(,"path":)";
+    append_json_string(scratch, req.path);
+    fmt::format_to(out, R"(,"status":{},"bytes":{},"ms":{})", res.status, bytes, seconds * 1000);
+    if (req.user) fmt::format_to(out, R"(,"user_id":{})", req.user->id);
+    scratch += '}';
   } else {
-    spdlog::info("{} \"{} {}\" {} {}B {:.1f}ms rid={}", escape_for_log(req.remote_ip), escape_for_log(req.method),
-                 escape_for_log(req.path), res.status, bytes,
-                 seconds * 1000, req.request_id);
+    append_escaped_for_log(scratch, req.remote_ip);
+    scratch += " \"";
+    append_escaped_for_log(scratch, req.method);
+    scratch += ' ';
+    append_escaped_for_log(scratch, req.path);
+    fmt::format_to(out, "\" {} {}B {:.1f}ms rid={}", res.status, bytes, seconds * 1000, req.request_id);
   }
+  spdlog::info("{}", std::string_view(scratch));
 }
 
 Response Pipeline::handle(Request& req) const {

@@ -3,18 +3,25 @@
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <array>
 #include <cerrno>
 #include <filesystem>
 #include <limits>
 #include <list>
 #include <map>
+#include <optional>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
 
 #include "reelhub/core/blocking.hpp"
 #include "reelhub/core/error.hpp"
@@ -54,6 +61,94 @@ struct Fd {
   }
 };
 
+/// Descriptors of the files this io thread sent lately, so a hot segment is opened once rather than
+/// once per request. An entry serves only the very file the handler's stat saw (device, inode,
+/// size, mtime): a file replaced or rewritten since is opened afresh, and a removed one is never
+/// reached (the handler's stat fails first). At most kMaxEntries entries per thread; a response
+/// still sending from a descriptor holds it open after its entry was replaced or evicted.
+class OpenFiles {
+ public:
+  /// An open descriptor of `file`, or null (errno set) when it can't be opened.
+  std::shared_ptr<const Fd> open(const FileBody& file) {
+    const auto found = entries_.find(file.path.native());
+    if (found != entries_.end()) {
+      Entry& e = found->second;
+      if (file.inode != 0 && e.device == file.device && e.inode == file.inode && e.size == file.size &&
+          e.mtime_ns == file.mtime_ns) {
+        e.used = ++clock_;
+        return e.fd;
+      }
+      entries_.erase(found);
+    }
+    auto fd = std::make_shared<const Fd>(::open(file.path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd->fd < 0) return nullptr;
+    if (file.inode == 0) return fd;  // identity unknown: used for this response only
+    struct stat st {};
+    // What was opened may be newer than what the handler saw: then it is not that file.
+    if (::fstat(fd->fd, &st) != 0 || static_cast<std::uint64_t>(st.st_ino) != file.inode ||
+        static_cast<std::uint64_t>(st.st_dev) != file.device) {
+      errno = ENOENT;
+      return nullptr;
+    }
+    if (entries_.size() >= kMaxEntries) evict_least_recent();
+    entries_.emplace(file.path.native(), Entry{fd, file.device, file.inode, file.size, file.mtime_ns, ++clock_});
+    return fd;
+  }
+
+ private:
+  static constexpr std::size_t kMaxEntries = 256;
+  struct Entry {
+    std::shared_ptr<const Fd> fd;
+    std::uint64_t device, inode, size, mtime_ns;
+    std::uint64_t used;  // clock_ at the last use
+  };
+  void evict_least_recent() {
+    auto oldest = entries_.begin();
+    for (auto it = entries_.begin(); it != entries_.end(); ++it)
+      if (it->second.used < oldest->second.used) oldest = it;
+    entries_.erase(oldest);
+  }
+  std::unordered_map<std::string, Entry> entries_;
+  std::uint64_t clock_ = 0;
+};
+
+/// One per io thread: a connection is written on its event loop's thread only.
+thread_local OpenFiles open_files;
+
+bool no_body_allowed(int status) { return (status >= 100 && status < 200) || status == 204 || status == 304; }
+
+/// The status line and fields of `res`, rendered straight into one string that leaves in the same
+/// system call as the start of the body.
+std::string render_header(const Response& res, std::uint64_t content_length, bool keep_alive) {
+  std::string out;
+  out.reserve(512);
+  out += "HTTP/1.1 ";
+  out += std::to_string(res.status);
+  out += ' ';
+  const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(res.status));
+  out.append(reason.data(), reason.size());
+  out += "\r\n";
+  for (const auto& [name, value] : res.headers) {
+    // Framing is the server's to decide.
+    if (beast::iequals(name, "Content-Length") || beast::iequals(name, "Connection") ||
+        beast::iequals(name, "Transfer-Encoding") || beast::iequals(name, "Server"))
+      continue;
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
+  out += "Server: reelhub\r\n";
+  if (!no_body_allowed(res.status)) {
+    out += "Content-Length: ";
+    out += std::to_string(content_length);
+    out += "\r\n";
+  }
+  if (!keep_alive) out += "Connection: close\r\n";
+  out += "\r\n";
+  return out;
+}
+
 /// The request as the pipeline sees it, from the header alone (the body is read after routing).
 Request to_request(const bhttp::request_header<>& msg, const std::string& peer_ip, const ClientAddress& client) {
   Request req;
@@ -89,12 +184,6 @@ struct Exchange {
   const UpgradeHook* upgrade_hook = nullptr;  // set when the request switches protocols
   bhttp::request<bhttp::string_body> upgrade_request;
 };
-
-template <class Body>
-void copy_headers(const Response& res, bhttp::response<Body>& out) {
-  for (const auto& [name, value] : res.headers) out.set(name, value);
-  out.set(bhttp::field::server, "reelhub");
-}
 
 }  // namespace
 
@@ -154,8 +243,14 @@ struct Server::Impl {
   /// a moment, so closing the socket does not reset it before the client has read the answer.
   asio::awaitable<void> linger(beast::tcp_stream& stream);
   asio::awaitable<bool> write_response(beast::tcp_stream& stream, const Request& req, Response& res, bool keep_alive);
+  /// Writes `header` then `body` from where they are, with gather writes (one sendmsg(2) for both
+  /// when the socket takes them); `more`: a file follows, so the header waits to leave with its
+  /// first bytes. false when the connection ends.
+  asio::awaitable<bool> send_buffers(tcp::socket& socket, std::string_view header, std::string_view body, bool more);
   /// Sends `length` bytes of `fd` from `offset` with sendfile(2); false when the connection ends.
-  asio::awaitable<bool> send_file(beast::tcp_stream& stream, int fd, std::uint64_t offset, std::uint64_t length);
+  asio::awaitable<bool> send_file(tcp::socket& socket, int fd, std::uint64_t offset, std::uint64_t length);
+  /// Waits until `socket` takes more bytes, for at most the body timeout; false when it doesn't.
+  asio::awaitable<bool> wait_writable(tcp::socket& socket, std::optional<asio::steady_timer>& deadline);
   asio::awaitable<Response> run_handler(const Prepared& prepared, Request& req);
   asio::awaitable<boost::system::error_code> read_body_to_file(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                                                bhttp::request_parser<bhttp::buffer_body>& parser,
@@ -595,70 +690,93 @@ asio::awaitable<void> Server::Impl::reject(beast::tcp_stream& stream, const std:
 asio::awaitable<bool> Server::Impl::write_response(beast::tcp_stream& stream, const Request& req, Response& res,
                                                    bool keep_alive) {
   const bool head = req.method == "HEAD";
-  stream.expires_after(std::chrono::seconds(config.body_timeout_seconds));
-  if (res.shared_body) {
-    // `res` (and so the shared bytes) outlives the write: it lives in the caller's frame.
-    bhttp::response<bhttp::span_body<const char>> out{static_cast<bhttp::status>(res.status), 11};
-    copy_headers(res, out);
-    out.keep_alive(keep_alive);
-    out.body() = {res.shared_body->data(), res.shared_body->size()};
-    out.prepare_payload();
-    if (head) {
-      bhttp::response_serializer<bhttp::span_body<const char>> sr{out};
-      auto [ec, n] = co_await bhttp::async_write_header(stream, sr, as_tuple);
-      co_return !ec;
-    }
-    auto [ec, n] = co_await bhttp::async_write(stream, out, as_tuple);
-    co_return !ec;
+  auto& socket = stream.socket();
+  // Asio made the socket non-blocking on its first asynchronous read; the check saves a system
+  // call per response.
+  if (!socket.native_non_blocking()) {
+    boost::system::error_code ec;
+    socket.native_non_blocking(true, ec);
+    if (ec) co_return false;
   }
   if (!res.file) {
-    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), 11};
-    copy_headers(res, out);
-    out.keep_alive(keep_alive);
-    if (head) {
-      out.content_length(res.body.size());
-      bhttp::response_serializer<bhttp::string_body> sr{out};
-      auto [ec, n] = co_await bhttp::async_write_header(stream, sr, as_tuple);
-      co_return !ec;
-    }
-    out.body() = std::move(res.body);
-    out.prepare_payload();
-    auto [ec, n] = co_await bhttp::async_write(stream, out, as_tuple);
-    co_return !ec;
+    // Shared bytes (live segments) are written from where they are, never copied.
+    const std::string_view body =
+        res.shared_body ? std::string_view(*res.shared_body) : std::string_view(res.body);
+    const std::string header = render_header(res, body.size(), keep_alive);
+    std::string_view sent_body;
+    if (!head && !no_body_allowed(res.status)) sent_body = body;
+    co_return co_await send_buffers(socket, header, sent_body, false);
   }
 
   // Files go from the page cache to the socket with sendfile(2): no copy through user space and
   // no buffer per connection, whatever the size of the file.
   const FileBody& file = *res.file;
-  Fd fd{::open(file.path.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (fd.fd < 0) {
+  const auto fd = open_files.open(file);  // held until the last byte is sent
+  if (!fd) {
     Response missing = error_response(ApiError(ErrorCode::not_found, "File not found"));
     missing.headers.insert(res.headers.begin(), res.headers.end());
     missing.file.reset();
     co_return co_await write_response(stream, req, missing, keep_alive);
   }
-  bhttp::response<bhttp::empty_body> out{static_cast<bhttp::status>(res.status), 11};
-  copy_headers(res, out);
-  out.keep_alive(keep_alive);
-  out.content_length(file.length);
-  bhttp::response_serializer<bhttp::empty_body> sr{out};
-  auto [hec, hn] = co_await bhttp::async_write_header(stream, sr, as_tuple);
-  if (hec) co_return false;
-  if (head) co_return true;
-  co_return co_await send_file(stream, fd.fd, file.offset, file.length);
+  const std::string header = render_header(res, file.length, keep_alive);
+  const bool body = !head && file.length > 0;
+  if (!co_await send_buffers(socket, header, {}, body)) co_return false;
+  if (!body) co_return true;
+  co_return co_await send_file(socket, fd->fd, file.offset, file.length);
 }
 
-asio::awaitable<bool> Server::Impl::send_file(beast::tcp_stream& stream, int fd, std::uint64_t offset,
+asio::awaitable<bool> Server::Impl::wait_writable(tcp::socket& socket, std::optional<asio::steady_timer>& deadline) {
+  // The socket is used past tcp_stream's own timeout: a timer cancels the wait for a client that
+  // stops reading.
+  if (!deadline) deadline.emplace(socket.get_executor());
+  deadline->expires_after(std::chrono::seconds(config.body_timeout_seconds));
+  deadline->async_wait([&socket](const boost::system::error_code& timer_error) {
+    boost::system::error_code ignored;
+    if (!timer_error) socket.cancel(ignored);
+  });
+  auto [wait_error] = co_await socket.async_wait(tcp::socket::wait_write, as_tuple);
+  deadline->cancel();
+  co_return !wait_error;
+}
+
+asio::awaitable<bool> Server::Impl::send_buffers(tcp::socket& socket, std::string_view header, std::string_view body,
+                                                 bool more) {
+  std::array<iovec, 2> iov{{{const_cast<char*>(header.data()), header.size()},
+                            {const_cast<char*>(body.data()), body.size()}}};
+  std::size_t first = 0;  // the first iovec with bytes left
+  std::optional<asio::steady_timer> deadline;
+  while (first < iov.size()) {
+    if (iov[first].iov_len == 0) {
+      ++first;
+      continue;
+    }
+    msghdr msg{};
+    msg.msg_iov = &iov[first];
+    msg.msg_iovlen = iov.size() - first;
+    ssize_t sent = ::sendmsg(socket.native_handle(), &msg, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+    if (sent < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) co_return false;
+      if (!co_await wait_writable(socket, deadline)) co_return false;
+      continue;
+    }
+    if (sent == 0) co_return false;
+    for (auto left = static_cast<std::size_t>(sent); left > 0 && first < iov.size(); ++first) {
+      const std::size_t taken = std::min(left, iov[first].iov_len);
+      iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + taken;
+      iov[first].iov_len -= taken;
+      left -= taken;
+      if (iov[first].iov_len > 0) break;
+    }
+  }
+  co_return true;
+}
+
+asio::awaitable<bool> Server::Impl::send_file(tcp::socket& socket, int fd, std::uint64_t offset,
                                               std::uint64_t length) {
-  auto& socket = stream.socket();
-  boost::system::error_code ec;
-  socket.native_non_blocking(true, ec);
-  if (ec) co_return false;
   auto off = static_cast<off_t>(offset);
   std::uint64_t left = length;
-  // tcp_stream's timeout covers its own operations only: a timer cancels the wait for a client
-  // that stops reading.
-  asio::steady_timer deadline(stream.get_executor());
+  std::optional<asio::steady_timer> deadline;
   while (left > 0) {
     const ssize_t sent = ::sendfile(socket.native_handle(), fd, &off, std::min<std::uint64_t>(left, kSendfileChunk));
     if (sent > 0) {
@@ -668,14 +786,7 @@ asio::awaitable<bool> Server::Impl::send_file(beast::tcp_stream& stream, int fd,
     if (sent == 0) co_return false;  // the file shrank underneath us: the length promised can't be kept
     if (errno == EINTR) continue;
     if (errno != EAGAIN) co_return false;
-    deadline.expires_after(std::chrono::seconds(config.body_timeout_seconds));
-    deadline.async_wait([&socket](const boost::system::error_code& timer_error) {
-      boost::system::error_code ignored;
-      if (!timer_error) socket.cancel(ignored);
-    });
-    auto [wait_error] = co_await socket.async_wait(tcp::socket::wait_write, as_tuple);
-    deadline.cancel();
-    if (wait_error) co_return false;
+    if (!co_await wait_writable(socket, deadline)) co_return false;
   }
   co_return true;
 }

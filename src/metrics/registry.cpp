@@ -9,8 +9,7 @@
 namespace reelhub::metrics {
 namespace {
 
-std::string escape_label(const std::string& v) {
-  std::string out;
+void append_escaped_label(std::string& out, std::string_view v) {
   for (char c : v) {
     if (c == '\\' || c == '"') out.push_back('\\');
     if (c == '\n') {
@@ -19,7 +18,15 @@ std::string escape_label(const std::string& v) {
     }
     out.push_back(c);
   }
-  return out;
+}
+
+/// Appends `name="value"` to the label set begun at `start` in `out` ("{" first, "," after).
+void append_label(std::string& out, std::size_t start, std::string_view name, std::string_view value) {
+  out.push_back(out.size() == start ? '{' : ',');
+  out += name;
+  out += "=\"";
+  append_escaped_label(out, value);
+  out += '"';
 }
 
 std::string format_value(double v) {
@@ -39,13 +46,16 @@ const std::vector<double> default_buckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 
 }  // namespace
 
 std::string render_labels(const Labels& labels) {
-  if (labels.empty()) return {};
-  std::string out = "{";
-  for (std::size_t i = 0; i < labels.size(); ++i) {
-    if (i) out += ',';
-    out += labels[i].first + "=\"" + escape_label(labels[i].second) + "\"";
-  }
-  return out + "}";
+  std::string out;
+  for (const auto& [name, value] : labels) append_label(out, 0, name, value);
+  if (!out.empty()) out += '}';
+  return out;
+}
+
+void append_labels(std::string& out, std::initializer_list<std::pair<std::string_view, std::string_view>> labels) {
+  const std::size_t start = out.size();
+  for (const auto& [name, value] : labels) append_label(out, start, name, value);
+  if (out.size() != start) out += '}';
 }
 
 namespace {
@@ -79,7 +89,10 @@ void Registry::describe(const std::string& name, const std::string& type, const 
 }
 
 void Registry::inc(const std::string& name, const Labels& labels, double by) {
-  const auto key = render_labels(labels);
+  inc_rendered(name, render_labels(labels), by);
+}
+
+void Registry::inc_rendered(std::string_view name, std::string_view rendered_labels, double by) {
   Shard& shard = local_shard();
   std::unique_lock lock(shard.mutex);
   auto it = shard.counters.find(name);
@@ -87,12 +100,14 @@ void Registry::inc(const std::string& name, const Labels& labels, double by) {
     lock.unlock();
     {
       std::lock_guard registry_lock(mutex_);  // first use in this thread: make the family known
-      family(name);
+      family(std::string(name));
     }
     lock.lock();
-    it = shard.counters.try_emplace(name).first;
+    it = shard.counters.try_emplace(std::string(name)).first;
   }
-  it->second[key] += by;
+  auto series = it->second.find(rendered_labels);
+  if (series == it->second.end()) series = it->second.emplace(std::string(rendered_labels), 0.0).first;
+  series->second += by;
 }
 
 void Registry::set(const std::string& name, const Labels& labels, double value) {
@@ -104,7 +119,10 @@ void Registry::set(const std::string& name, const Labels& labels, double value) 
 }
 
 void Registry::observe(const std::string& name, const Labels& labels, double value) {
-  const auto key = render_labels(labels);
+  observe_rendered(name, render_labels(labels), value);
+}
+
+void Registry::observe_rendered(std::string_view name, std::string_view rendered_labels, double value) {
   Shard& shard = local_shard();
   std::unique_lock lock(shard.mutex);
   auto it = shard.histograms.find(name);
@@ -113,7 +131,7 @@ void Registry::observe(const std::string& name, const Labels& labels, double val
     std::vector<double> buckets;
     {
       std::lock_guard registry_lock(mutex_);  // first use in this thread: fix and copy the buckets
-      auto& f = family(name);
+      auto& f = family(std::string(name));
       if (f.buckets.empty()) {
         f.type = "histogram";
         f.buckets = default_buckets;
@@ -122,10 +140,12 @@ void Registry::observe(const std::string& name, const Labels& labels, double val
       buckets = f.buckets;
     }
     lock.lock();
-    it = shard.histograms.try_emplace(name, Shard::Observed{std::move(buckets), {}}).first;
+    it = shard.histograms.try_emplace(std::string(name), Shard::Observed{std::move(buckets), {}}).first;
   }
   const auto& buckets = it->second.buckets;
-  auto& h = it->second.series[key];
+  auto found = it->second.series.find(rendered_labels);
+  if (found == it->second.series.end()) found = it->second.series.try_emplace(std::string(rendered_labels)).first;
+  auto& h = found->second;
   if (h.counts.empty()) h.counts.assign(buckets.size(), 0);
   for (std::size_t i = 0; i < buckets.size(); ++i)
     if (value <= buckets[i]) ++h.counts[i];

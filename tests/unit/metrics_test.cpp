@@ -49,10 +49,33 @@ TEST(Metrics, LabelOrderIsKeptAndMatters) {
   EXPECT_EQ(r.value("req_total", {{"method", "GET"}, {"route", "/a"}, {"status", "200"}}), 0);
 }
 
+TEST(Metrics, PreRenderedLabelsCountInTheSameSeries) {
+  Registry r;
+  r.inc("hits_total", {{"route", "/a"}, {"status", "200"}});
+  std::string labels;
+  append_labels(labels, {{"route", "/a"}, {"status", "200"}});
+  r.inc_rendered("hits_total", labels, 2);
+  EXPECT_EQ(r.value("hits_total", {{"route", "/a"}, {"status", "200"}}), 3);
+  r.observe("took_seconds", {{"route", "/a"}}, 0.004);
+  labels.clear();
+  append_labels(labels, {{"route", "/a"}});
+  r.observe_rendered("took_seconds", labels, 0.2);
+  const std::string text = r.render();
+  EXPECT_NE(text.find("took_seconds_count{route=\"/a\"} 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("took_seconds_bucket{route=\"/a\",le=\"0.005\"} 1\n"), std::string::npos) << text;
+}
+
 TEST(Metrics, LabelValuesAreEscaped) {
   EXPECT_EQ(render_labels({}), "");
   EXPECT_EQ(render_labels({{"a", "1"}}), "{a=\"1\"}");
   EXPECT_EQ(render_labels({{"path", "a\"b\\c\nd"}, {"x", ""}}), "{path=\"a\\\"b\\\\c\\nd\",x=\"\"}");
+
+  std::string appended = "kept";
+  append_labels(appended, {{"path", "a\"b\\c\nd"}, {"x", ""}});
+  EXPECT_EQ(appended, "kept{path=\"a\\\"b\\\\c\\nd\",x=\"\"}");
+  appended.clear();
+  append_labels(appended, {});
+  EXPECT_EQ(appended, "");
 
   Registry r;
   r.inc("odd_total", {{"v", "say \"hi\"\n"}});

@@ -16,5 +16,10 @@ void stop_logging();
 /// quote come out as \xNN, \\ and \", so a client-supplied value (a decoded path, a stream id)
 /// cannot forge a log line or break out of a quoted field.
 std::string escape_for_log(std::string_view text);
+/// Appends escape_for_log(text) to `out` without a string of its own (the access log's buffer).
+void append_escaped_for_log(std::string& out, std::string_view text);
+/// Appends `text` to `out` as a quoted JSON string: `"` and `\` and control characters escaped,
+/// bytes that are not UTF-8 replaced by U+FFFD (as nlohmann::json's error_handler_t::replace does).
+void append_json_string(std::string& out, std::string_view text);
 
 }  // namespace reelhub

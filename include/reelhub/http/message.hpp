@@ -66,6 +66,12 @@ struct FileBody {
   std::filesystem::path path;
   std::uint64_t offset = 0;
   std::uint64_t length = 0;
+  /// The file as the handler's stat saw it (0 when unknown): the server sends from a descriptor it
+  /// holds open only while it is still this very file, so a replaced or rewritten one is reopened.
+  std::uint64_t device = 0;
+  std::uint64_t inode = 0;
+  std::uint64_t size = 0;
+  std::uint64_t mtime_ns = 0;
 };
 
 struct Response {

@@ -6,10 +6,12 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace reelhub::metrics {
@@ -24,8 +26,13 @@ class Registry {
   Registry& operator=(const Registry&) = delete;
 
   void inc(const std::string& name, const Labels& labels = {}, double by = 1);
+  /// inc() with the label set already rendered (append_labels): the request path reuses one
+  /// buffer and, for a series seen before, allocates nothing.
+  void inc_rendered(std::string_view name, std::string_view rendered_labels, double by = 1);
   void set(const std::string& name, const Labels& labels, double value);
   void observe(const std::string& name, const Labels& labels, double value);
+  /// observe() with the label set already rendered (append_labels).
+  void observe_rendered(std::string_view name, std::string_view rendered_labels, double value);
   /// Declares a metric's help text and type ("counter", "gauge", "histogram").
   /// Histograms take their bucket upper bounds here.
   void describe(const std::string& name, const std::string& type, const std::string& help,
@@ -55,10 +62,10 @@ class Registry {
   /// by that thread for each update and by a scrape, so io threads never contend with each other.
   struct Shard {
     std::mutex mutex;
-    std::map<std::string, std::map<std::string, double>, std::less<>> counters;  // family -> labels -> sum
+    std::map<std::string, std::map<std::string, double, std::less<>>, std::less<>> counters;  // family -> labels -> sum
     struct Observed {
       std::vector<double> buckets;  // the family's, copied once
-      std::map<std::string, Histogram> series;
+      std::map<std::string, Histogram, std::less<>> series;
     };
     std::map<std::string, Observed, std::less<>> histograms;  // family -> its series
   };
@@ -73,5 +80,8 @@ class Registry {
 };
 
 std::string render_labels(const Labels& labels);
+/// Appends the label set `{a="1",b="2"}` (values escaped, nothing for no labels) to `out`, as
+/// render_labels() would return it.
+void append_labels(std::string& out, std::initializer_list<std::pair<std::string_view, std::string_view>> labels);
 
 }  // namespace reelhub::metrics
