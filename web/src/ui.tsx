@@ -1,7 +1,7 @@
 // Small pieces every page uses: loading data, showing errors, copying a value.
 
 import { useCallback, useEffect, useState } from "preact/hooks";
-import type { ComponentChildren } from "preact";
+import type { ComponentChildren, JSX } from "preact";
 import { errorText } from "./api";
 
 /// Loads `load()` when `deps` change; `reload` runs it again.
@@ -14,6 +14,21 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]) {
   }, deps);
   useEffect(reload, deps);
   return { data, error, reload, setData };
+}
+
+/// For a page's buttons and forms: `run(action)` clears the last error, runs the action and
+/// keeps its failure as the text to show.
+export function useAction() {
+  const [error, setError] = useState("");
+  const run = async (action: () => Promise<unknown>) => {
+    setError("");
+    try {
+      await action();
+    } catch (e) {
+      setError(errorText(e));
+    }
+  };
+  return { run, error };
 }
 
 export function ErrorText({ text }: { text: string }) {
@@ -33,6 +48,20 @@ export function Page({ title, children }: { title: string; children: ComponentCh
       <h1 tabIndex={-1}>{title}</h1>
       {children}
     </section>
+  );
+}
+
+/// A labelled text input bound to `value`.
+export function Field({
+  label,
+  onValue,
+  ...input
+}: { label: string; onValue: (value: string) => void } & Omit<JSX.InputHTMLAttributes<HTMLInputElement>, "label">) {
+  return (
+    <label>
+      {label}
+      <input {...input} onInput={(e) => onValue(e.currentTarget.value)} />
+    </label>
   );
 }
 

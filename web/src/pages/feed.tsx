@@ -1,8 +1,8 @@
 import { useEffect, useState } from "preact/hooks";
-import { api, currentUser, errorText } from "../api";
+import { api, currentUser } from "../api";
 import { navigate } from "../router";
 import type { Video } from "../types";
-import { ErrorText, Page, useLoad } from "../ui";
+import { ErrorText, Page, useAction, useLoad } from "../ui";
 
 export function Feed() {
   const { data, error } = useLoad(() => api<{ videos: Video[] }>("/videos/feed?limit=48"), []);
@@ -38,38 +38,25 @@ export function Upload() {
   const [title, setTitle] = useState("");
   const [file, setFile] = useState<File | null>(null);
   const [video, setVideo] = useState<Video | null>(null);
-  const [error, setError] = useState("");
+  const { run, error } = useAction();
   const [busy, setBusy] = useState(false);
 
   // The transcode runs in the background: poll its status until ready or failed.
   useEffect(() => {
     if (!video || video.status !== "processing") return;
-    const timer = setTimeout(async () => {
-      try {
-        setVideo(await api<Video>(`/videos/${video.id}`));
-      } catch (e) {
-        setError(errorText(e));
-      }
-    }, 1000);
+    const timer = setTimeout(() => run(async () => setVideo(await api<Video>(`/videos/${video.id}`))), 1000);
     return () => clearTimeout(timer);
   }, [video]);
 
-  async function submit(e: Event) {
+  const submit = (e: Event) => {
     e.preventDefault();
     if (!file) return;
-    setBusy(true);
-    setError("");
     const form = new FormData();
     form.append("title", title);
     form.append("file", file);
-    try {
-      setVideo(await api<Video>("/videos/upload", { form }));
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
-  }
+    setBusy(true);
+    void run(async () => setVideo(await api<Video>("/videos/upload", { form }))).finally(() => setBusy(false));
+  };
 
   return (
     <Page title="Upload a video">

@@ -1,8 +1,8 @@
 import { useEffect } from "preact/hooks";
-import { api, currentUser, errorText } from "../api";
+import { api, currentUser } from "../api";
 import { realtime } from "../realtime";
 import type { Notification } from "../types";
-import { ErrorText, Page, useLoad, when } from "../ui";
+import { ErrorText, Page, useAction, useLoad, when } from "../ui";
 
 /// One line for a notification: its words and where it leads.
 function describe(n: Notification): { text: string; href?: string } {
@@ -26,7 +26,8 @@ function describe(n: Notification): { text: string; href?: string } {
 }
 
 export function Inbox() {
-  const { data, error, reload, setData } = useLoad(
+  const action = useAction();
+  const { data, error, reload } = useLoad(
     () => api<{ notifications: Notification[]; unread_count: number }>("/notifications?limit=50"),
     [],
   );
@@ -46,22 +47,18 @@ export function Inbox() {
       </Page>
     );
 
-  async function markAll() {
-    try {
+  const markAll = () =>
+    action.run(async () => {
       await api("/notifications/read-all", { method: "POST" });
       reload();
-    } catch (e) {
-      setData(undefined);
-      alert(errorText(e));
-    }
-  }
+    });
   async function markRead(n: Notification) {
     await api(`/notifications/${n.id}/read`, { method: "POST" }).catch(() => undefined);
   }
 
   return (
     <Page title="Notifications">
-      <ErrorText text={error} />
+      <ErrorText text={error || action.error} />
       {data && (
         <p>
           {data.unread_count} unread{" "}

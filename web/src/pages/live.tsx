@@ -1,10 +1,10 @@
 import { useEffect, useState } from "preact/hooks";
-import { api, currentUser, errorText, formatMoney, idempotencyKey } from "../api";
+import { api, currentUser, formatMoney, idempotencyKey } from "../api";
 import { Chat, type ChatLine } from "../chat";
 import { Player } from "../player";
 import { realtime } from "../realtime";
 import type { Balance, Stream } from "../types";
-import { ErrorText, Page, useLoad } from "../ui";
+import { ErrorText, Page, useAction, useLoad } from "../ui";
 
 export function LiveNow() {
   const { data, error } = useLoad(() => api<{ streams: Stream[] }>("/live/streams?limit=50"), []);
@@ -77,33 +77,28 @@ function Donate({ stream }: { stream: Stream }) {
   const balances = useLoad(() => api<{ balances: Balance[] }>("/payments/balance"), []);
   const [amount, setAmount] = useState("5.00");
   const [message, setMessage] = useState("");
-  const [error, setError] = useState("");
+  const { run, error } = useAction();
   const [done, setDone] = useState("");
   const wallet = balances.data?.balances[0];
   const currency = wallet?.currency ?? "USD";
 
-  async function topUp() {
-    setError("");
-    try {
-      // The sandbox provider: test money, approved at once (a real provider's checkout page
-      // would confirm through its webhook instead).
+  // The sandbox provider: test money, approved at once (a real provider's checkout page would
+  // confirm through its webhook instead).
+  const topUp = () =>
+    run(async () => {
       const topup = await api<{ id: string }>("/payments/topup", {
         json: { amount: 5000, currency, provider: "sandbox" },
         headers: { "Idempotency-Key": idempotencyKey() },
       });
       await api(`/payments/sandbox/checkout/${topup.id}/approve`, { method: "POST" });
       balances.reload();
-    } catch (e) {
-      setError(errorText(e));
-    }
-  }
+    });
 
-  async function donate(e: Event) {
+  const donate = (e: Event) => {
     e.preventDefault();
-    setError("");
     setDone("");
     const minor = Math.round(Number(amount) * 100);
-    try {
+    void run(async () => {
       await api("/live/donate", {
         json: { stream_id: stream.stream_id, amount: minor, currency, ...(message ? { message } : {}) },
         headers: { "Idempotency-Key": idempotencyKey() },
@@ -111,10 +106,8 @@ function Donate({ stream }: { stream: Stream }) {
       setDone(`Thank you! You donated ${formatMoney(minor, currency)}.`);
       setMessage("");
       balances.reload();
-    } catch (err) {
-      setError(errorText(err));
-    }
-  }
+    });
+  };
 
   return (
     <section aria-label="Donate">

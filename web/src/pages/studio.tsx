@@ -1,8 +1,8 @@
 import { useEffect, useState } from "preact/hooks";
-import { api, currentUser, errorText, formatMoney } from "../api";
+import { api, currentUser, formatMoney } from "../api";
 import { Player } from "../player";
 import type { Balance, Stream, StreamStatus, Transaction } from "../types";
-import { CopyField, ErrorText, Page, useLoad } from "../ui";
+import { CopyField, ErrorText, Page, useAction, useLoad } from "../ui";
 import { DonationList, useStreamEvents } from "./live";
 
 /// OBS's "Custom" service with SRT takes the whole srt:// URL as its server and no key; the
@@ -108,20 +108,16 @@ function StreamPanel({
   onChange: (s: Stream) => void;
   onDonations: (count: number) => void;
 }) {
-  const [error, setError] = useState("");
+  const { run, error } = useAction();
   const events = useStreamEvents(stream.stream_id, stream.viewer_count);
   useEffect(() => onDonations(events.donations.length), [events.donations.length]);
   const status = events.status && events.status !== "deleted" ? (events.status as Stream["status"]) : stream.status;
 
-  async function act(action: "start" | "stop") {
-    setError("");
-    try {
+  const act = (action: "start" | "stop") =>
+    run(async () => {
       await api(`/api/streams/${stream.stream_id}/${action}`, { method: "POST" });
       onChange(await api<Stream>(`/api/streams/${stream.stream_id}`));
-    } catch (e) {
-      setError(errorText(e));
-    }
-  }
+    });
   const obs = stream.srt_url ? obsSettings(stream.srt_url) : null;
   return (
     <section aria-label={`Stream ${stream.title}`} class="panel">
@@ -171,30 +167,20 @@ export function Studio() {
   const streams = useLoad(() => api<{ streams: Stream[] }>("/api/streams?limit=20"), []);
   const [selected, setSelected] = useState<Stream | null>(null);
   const [title, setTitle] = useState("");
-  const [error, setError] = useState("");
+  const { run, error } = useAction();
   const [donations, setDonations] = useState(0);
 
-  async function select(id: string) {
-    setError("");
-    try {
-      setSelected(await api<Stream>(`/api/streams/${id}`));
-    } catch (e) {
-      setError(errorText(e));
-    }
-  }
+  const select = (id: string) => run(async () => setSelected(await api<Stream>(`/api/streams/${id}`)));
 
-  async function create(e: Event) {
+  const create = (e: Event) => {
     e.preventDefault();
-    setError("");
-    try {
+    void run(async () => {
       const created = await api<{ stream_id: string }>("/api/streams", { json: { name: title, title } });
       setTitle("");
       streams.reload();
-      await select(created.stream_id);
-    } catch (err) {
-      setError(errorText(err));
-    }
-  }
+      setSelected(await api<Stream>(`/api/streams/${created.stream_id}`));
+    });
+  };
 
   if (!user || user.role === "viewer")
     return (

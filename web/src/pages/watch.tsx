@@ -1,15 +1,15 @@
 import { useState } from "preact/hooks";
-import { api, currentUser, errorText } from "../api";
+import { api, currentUser } from "../api";
 import { Player } from "../player";
 import { navigate } from "../router";
 import type { Comment, Room, Video } from "../types";
-import { ErrorText, Page, useLoad, when } from "../ui";
+import { ErrorText, Page, useAction, useLoad, when } from "../ui";
 
 export function Watch({ id }: { id: string }) {
   const { data: video, error, setData } = useLoad(() => api<Video>(`/videos/${id}`), [id]);
   const comments = useLoad(() => api<{ comments: Comment[] }>(`/videos/${id}/comments?limit=50`), [id]);
   const [text, setText] = useState("");
-  const [actionError, setActionError] = useState("");
+  const { run, error: actionError } = useAction();
   const [viewed, setViewed] = useState(false);
   const user = currentUser();
 
@@ -25,39 +25,29 @@ export function Watch({ id }: { id: string }) {
     }
   }
 
-  async function toggleLike() {
-    if (!video) return;
-    setActionError("");
-    try {
+  const toggleLike = () =>
+    run(async () => {
+      if (!video) return;
       const r = await api<{ liked: boolean; likes_count: number }>(`/videos/${id}/${video.liked ? "unlike" : "like"}`, {
         method: "POST",
       });
       setData({ ...video, liked: r.liked, likes_count: r.likes_count });
-    } catch (e) {
-      setActionError(errorText(e));
-    }
-  }
+    });
 
-  async function comment(e: Event) {
+  const comment = (e: Event) => {
     e.preventDefault();
-    setActionError("");
-    try {
+    void run(async () => {
       const c = await api<Comment>(`/videos/${id}/comments`, { json: { text } });
       comments.setData({ comments: [c, ...(comments.data?.comments ?? [])] });
       setText("");
-    } catch (err) {
-      setActionError(errorText(err));
-    }
-  }
+    });
+  };
 
-  async function watchTogether() {
-    try {
+  const watchTogether = () =>
+    run(async () => {
       const room = await api<Room>("/api/rooms", { json: { video_id: id } });
       navigate(`/room/${room.id}`);
-    } catch (e) {
-      setActionError(errorText(e));
-    }
-  }
+    });
 
   if (error) return <Page title="Video"><ErrorText text={error} /></Page>;
   if (!video) return <Page title="Video"><p class="muted">Loading…</p></Page>;
