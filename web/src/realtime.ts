@@ -33,6 +33,7 @@ class Realtime {
   private personal = new Set<EventListener>();
   private retryMs = 500;
   private closedOnPurpose = false;
+  private connectedBefore = false;
   /// Server clock minus this clock, in ms (time.sync); 0 until measured.
   offsetMs = 0;
 
@@ -57,8 +58,11 @@ class Realtime {
         const frame = JSON.parse(String(m.data)) as Record<string, unknown>;
         if (frame.type === "authenticated") {
           this.retryMs = 500;
+          // After a reconnect the topics are taken up again where they were left; on the first
+          // connection each subscribe() sends its own request.
+          if (this.connectedBefore) this.resubscribe();
+          this.connectedBefore = true;
           resolve();
-          this.resubscribe();
           return;
         }
         this.dispatch(frame);

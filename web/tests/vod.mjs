@@ -28,6 +28,10 @@ await main(async (browser) => {
 
   step("play it");
   await page.click("::-p-xpath(//a[normalize-space()='Watch it'])");
+  // The quality menu appears once hls.js has read the master playlist; then press play (what a
+  // click on the native control does).
+  await page.waitForSelector("[data-testid=quality]", { timeout: 30_000 });
+  await page.$eval("video", (v) => v.play());
   await expectPlaying(page, "video page", 1.5);
   const videoId = new URL(page.url()).pathname.split("/").pop();
   const video = await api(`/videos/${videoId}`);
