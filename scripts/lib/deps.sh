@@ -11,6 +11,8 @@ REELHUB_DEB_PACKAGES=(
   libgtest-dev postgresql-15 ffmpeg srt-tools pkg-config cmake g++ ccache
   # fuzz targets (fuzz/, scripts/fuzz): clang and its libFuzzer runtime
   clang libclang-rt-14-dev
+  # the web client's browser tests (puppeteer-core drives it headless)
+  chromium
   # benchmark and smoke checks
   wrk nginx-light curl
 )

@@ -16,6 +16,7 @@
 #include "modules/streams/routes.hpp"
 #include "modules/users/routes.hpp"
 #include "modules/videos/routes.hpp"
+#include "modules/web/routes.hpp"
 #include "reelhub/core/error.hpp"
 #include "reelhub/storage/local_store.hpp"
 #include "reelhub/storage/s3_store.hpp"
@@ -146,6 +147,10 @@ Modules::Modules(const modules::Context& ctx, std::function<void(const std::stri
     files::register_presigned_route(ctx, *local);
   }
   payments::register_routes(ctx, payments);
+  // Last: the web client takes the paths no module's route matches, minus the modules' prefixes.
+  site = std::make_unique<web::StaticSite>(std::filesystem::absolute(ctx.config.web_root),
+                                           web::api_prefixes(ctx.router));
+  web::register_routes(ctx, *site);
 }
 
 }  // namespace reelhub::app

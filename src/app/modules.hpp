@@ -22,6 +22,7 @@
 #include "modules/kit/media_delivery.hpp"
 #include "modules/videos/service.hpp"
 #include "modules/videos/worker.hpp"
+#include "modules/web/site.hpp"
 #include "reelhub/media/live_channel.hpp"
 #include "reelhub/storage/object_store.hpp"
 
@@ -59,6 +60,8 @@ struct Modules {
   rooms::RoomService rooms;
   files::FileService files;
   payments::PaymentService payments;
+  /// Built once every other route is registered (it must know their prefixes).
+  std::unique_ptr<web::StaticSite> site;
 };
 
 }  // namespace reelhub::app

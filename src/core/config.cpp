@@ -46,6 +46,7 @@ const std::vector<Key>& keys() {
       key("http_port", &Config::http_port, "HTTP and WebSocket port"),
       key("srt_port", &Config::srt_port, "UDP port of the SRT ingest listener"),
       key("media_root", &Config::media_root, "directory for avatars, live segments, recordings, videos"),
+      key("web_root", &Config::web_root, "directory of the built web client (web/dist), served at /"),
       key("public_host", &Config::public_host, "host name put into srt_url for publishers"),
       key("log_format", &Config::log_format, "text | json"),
       key("log_level", &Config::log_level, "trace | debug | info | warn | error"),

@@ -69,7 +69,17 @@ Match Router::match(const std::string& method, const std::vector<std::string>& s
   if (std::find(result.allowed.begin(), result.allowed.end(), "GET") != result.allowed.end())
     result.allowed.push_back("HEAD");
   if (!result.allowed.empty()) result.allowed.push_back("OPTIONS");
+  // `allowed` stays empty for the fallback: an OPTIONS or POST on such a path is still a 404.
+  if (result.allowed.empty() && fallback_ && wanted == "GET") result.route = fallback_.get();
   return result;
+}
+
+void Router::set_fallback(std::string pattern, Handler handler, RouteOptions options) {
+  fallback_ = std::make_unique<Route>();
+  fallback_->method = "GET";
+  fallback_->pattern = std::move(pattern);
+  fallback_->handler = std::move(handler);
+  fallback_->options = std::move(options);
 }
 
 }  // namespace reelhub::http

@@ -345,7 +345,7 @@ TEST_F(ConfigTest, Commands) {
 TEST(ConfigHelp, ListsEveryKeyWithFlagEnvironmentAndDefault) {
   const auto help = help_text();
   const char* keys[] = {
-      "mode", "database_url", "http_host", "http_port", "srt_port", "media_root", "public_host", "log_format",
+      "mode", "database_url", "http_host", "http_port", "srt_port", "media_root", "web_root", "public_host", "log_format",
       "log_level", "migrate_on_start", "jwt_secret", "access_token_ttl_seconds", "refresh_token_ttl_seconds",
       "jwt_leeway_seconds", "cors_origins", "trusted_proxies", "io_threads", "max_connections",
       "header_timeout_seconds", "idle_timeout_seconds", "body_timeout_seconds", "body_limit_bytes",

@@ -267,5 +267,26 @@ TEST(Router, RouteOptionsAreKept) {
   EXPECT_FALSE(defaults.public_media);
 }
 
+TEST(Router, FallbackTakesOnlyGetsOfUnmatchedPaths) {
+  Router r = api();
+  r.set_fallback("/{web client}", [](Request&) {
+    Response res;
+    res.body = "site";
+    return res;
+  });
+  // API routes win, also over a GET the path does not allow (405 stays 405).
+  EXPECT_EQ(handler_name(r.match("GET", {"users", "profile"})), "get_profile");
+  EXPECT_EQ(r.match("GET", {"auth", "login"}).route, nullptr);
+  EXPECT_EQ(r.match("GET", {"auth", "login"}).allowed, (Methods{"POST", "OPTIONS"}));
+
+  const Match page = r.match("GET", {"watch", "42"});
+  EXPECT_EQ(handler_name(page), "site");
+  EXPECT_EQ(page.route->pattern, "/{web client}");
+  EXPECT_TRUE(page.allowed.empty());
+  EXPECT_EQ(handler_name(r.match("HEAD", {})), "site");
+  EXPECT_EQ(r.match("POST", {"watch", "42"}).route, nullptr);
+  EXPECT_EQ(r.match("OPTIONS", {"watch", "42"}).route, nullptr);
+}
+
 }  // namespace
 }  // namespace reelhub::http

@@ -26,6 +26,7 @@ struct Config {
   std::uint16_t http_port = 8080;
   std::uint16_t srt_port = 9000;
   std::string media_root = "var/media";
+  std::string web_root = "web/dist";  // the built web client, served at /
   std::string public_host = "localhost";
   std::string log_format = "text";  // text | json
   std::string log_level = "info";

@@ -55,10 +55,14 @@ class Router {
   void add(std::string method, std::string pattern, Handler handler, RouteOptions options = {});
   /// Finds the route for method + decoded path segments. HEAD matches GET routes.
   Match match(const std::string& method, const std::vector<std::string>& segments) const;
+  /// The GET route of every path no pattern matches (the web client's files and its pages), so
+  /// the API's routes always win. `pattern` names it in metrics. Other methods stay 404 there.
+  void set_fallback(std::string pattern, Handler handler, RouteOptions options = {});
   const std::vector<std::unique_ptr<Route>>& routes() const { return routes_; }
 
  private:
   std::vector<std::unique_ptr<Route>> routes_;
+  std::unique_ptr<Route> fallback_;
 };
 
 }  // namespace reelhub::http

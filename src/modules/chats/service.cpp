@@ -47,17 +47,6 @@ repo::Access require_member(pqxx::work& tx, const std::string& chat_id, std::int
   return *access;
 }
 
-void validate_text(const std::string& text) {
-  if (!is_valid_utf8(text)) invalid("text", "Invalid message", "must be valid UTF-8");
-  if (modules::is_blank(text)) invalid("text", "Empty message", "must not be empty");
-  if (utf8_length(text) > ChatService::kMaxTextLength) {
-    invalid("text", "Message too long",
-            "must be at most " + std::to_string(ChatService::kMaxTextLength) + " characters");
-  }
-  if (modules::has_control_characters(text, true)) {
-    invalid("text", "Invalid message", "must not contain control characters other than tabs and line breaks");
-  }
-}
 
 /// Fills each chat's member ids and pending invitations, in the caller's transaction.
 void add_members_and_invites(pqxx::work& tx, std::vector<Chat>& chats) {
@@ -295,7 +284,7 @@ MessagePage ChatService::history(const auth::AuthUser& caller, const std::string
 Sent ChatService::send(const auth::AuthUser& caller, const std::string& chat_id, const std::string& text,
                        const std::optional<std::string>& client_msg_id) {
   const std::string id = require_chat_id(chat_id);
-  validate_text(text);
+  modules::require_message_text(text, ChatService::kMaxTextLength);
   const View view = view_of(caller.id, id);
   std::optional<std::int64_t> recipient;  // the other user of a direct chat
   if (view.type == ChatType::direct) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "reelhub/core/error.hpp"
 #include "reelhub/core/validation.hpp"
 
 namespace reelhub::modules {
@@ -47,6 +48,18 @@ bool has_control_characters(const std::string& text, bool multiline) {
   if (!is_valid_utf8(text)) return true;
   const auto cps = code_points(text);
   return std::any_of(cps.begin(), cps.end(), [&](char32_t cp) { return is_control(cp, multiline); });
+}
+
+void require_message_text(const std::string& text, std::size_t max_code_points) {
+  const auto invalid = [](std::string message, std::string detail) {
+    throw ApiError(ErrorCode::validation_failed, std::move(message), {{"text", {std::move(detail)}}});
+  };
+  if (!is_valid_utf8(text)) invalid("Invalid message", "must be valid UTF-8");
+  if (is_blank(text)) invalid("Empty message", "must not be empty");
+  if (utf8_length(text) > max_code_points)
+    invalid("Message too long", "must be at most " + std::to_string(max_code_points) + " characters");
+  if (has_control_characters(text, true))
+    invalid("Invalid message", "must not contain control characters other than tabs and line breaks");
 }
 
 std::string text_preview(const std::string& text, std::size_t n) {

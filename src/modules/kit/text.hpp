@@ -17,6 +17,10 @@ bool is_blank(const std::string& text);
 /// PostgreSQL text cannot hold NUL — other than tab and line breaks where `multiline`. Text that
 /// is not valid UTF-8 counts as containing them.
 bool has_control_characters(const std::string& text, bool multiline);
+/// The rule of every chat message (direct and group chats, rooms, live streams): valid UTF-8,
+/// not blank, at most `max_code_points`, no control characters but tabs and line breaks.
+/// Throws ApiError(validation_failed) on field "text" otherwise.
+void require_message_text(const std::string& text, std::size_t max_code_points);
 /// The first `n` code points of valid UTF-8 `text`, with an ellipsis when cut.
 std::string text_preview(const std::string& text, std::size_t n);
 

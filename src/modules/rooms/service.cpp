@@ -344,14 +344,7 @@ MessagePage RoomService::with_usernames(std::vector<RoomMessage> messages, std::
 
 RoomMessage RoomService::send_message(const auth::AuthUser& caller, const std::string& room_id, const std::string& text) {
   const std::string id = require_room_id(room_id);
-  if (!is_valid_utf8(text)) invalid("text", "Invalid message", "must be valid UTF-8");
-  if (modules::is_blank(text)) invalid("text", "Empty message", "must not be empty");
-  if (utf8_length(text) > kMaxMessage) {
-    invalid("text", "Message too long", "must be at most " + std::to_string(kMaxMessage) + " characters");
-  }
-  if (modules::has_control_characters(text, true)) {
-    invalid("text", "Invalid message", "must not contain control characters other than tabs and line breaks");
-  }
+  modules::require_message_text(text, kMaxMessage);
   RoomMessage message = db_.transact([&](pqxx::work& tx) {
     if (!repo::lock_room(tx, id)) room_not_found();
     // A later statement than the lock: it sees the sender's last message of any earlier holder.

@@ -39,6 +39,15 @@ void register_routes(const modules::Context& ctx, StreamService& service) {
   ctx.hub.register_topic("stream", [&service](const auth::AuthUser& user, const std::string& id) {
     return service.may_subscribe(user, id);
   });
+  // Live chat over the WebSocket: "stream.message" {stream_id, text} -> {stream_id, message}.
+  ctx.hub.register_request("stream.message", [&service](const auth::AuthUser& user, const nlohmann::json& message) {
+    Validator v(message);
+    const auto stream_id = v.required_string("stream_id", 1, 64);
+    // Length and characters are the service's rules (in code points); here a bound on bytes.
+    const auto text = v.required_string("text", 1, 4 * StreamService::kMaxChatMessage);
+    v.throw_if_failed();
+    return nlohmann::json{{"stream_id", stream_id}, {"message", service.send_chat(user, stream_id, text)}};
+  });
   auto bind = http::bind_members(std::make_shared<Handlers>(service, ctx.config.srt_port));
   using http::Access;
   using auth::Role;

@@ -8,6 +8,8 @@
 #include "reelhub/core/random.hpp"
 #include "reelhub/core/validation.hpp"
 #include "modules/kit/ids.hpp"
+#include "modules/kit/text.hpp"
+#include "reelhub/core/time.hpp"
 #include "reelhub/media/live_playlist.hpp"
 #include "repo.hpp"
 
@@ -205,6 +207,22 @@ SegmentSource StreamService::segment(const std::string& id, std::uint64_t sequen
 bool StreamService::may_subscribe(const auth::AuthUser&, const std::string& id) {
   if (!is_valid_uuid(id)) return false;
   return db_.transact([&](pqxx::work& tx) { return repo::find(tx, id).has_value(); });
+}
+
+nlohmann::json StreamService::send_chat(const auth::AuthUser& caller, const std::string& id, const std::string& text) {
+  const std::string stream_id = canonical_id(id);
+  modules::require_message_text(text, kMaxChatMessage);
+  const auto row = db_.transact([&](pqxx::work& tx) { return repo::find(tx, stream_id); });
+  if (!row) throw ApiError(ErrorCode::not_found, "Stream not found");
+  if (row->status != StreamStatus::waiting && row->status != StreamStatus::active)
+    throw ApiError(ErrorCode::conflict, "The stream is not live: its chat is closed");
+  const nlohmann::json message = {{"id", random_hex(8)},
+                                  {"user_id", caller.id},
+                                  {"username", caller.username},
+                                  {"text", text},
+                                  {"created_at", iso8601_now()}};
+  hub_.publish("stream:" + stream_id, "stream.message", {{"stream_id", stream_id}, {"message", message}});
+  return message;
 }
 
 std::optional<LiveOwner> StreamService::live_owner(const std::string& id) {

@@ -66,6 +66,7 @@ struct SegmentSource {
 class StreamService : public media::IngestObserver {
  public:
   static constexpr std::size_t kMaxName = 100, kMaxTitle = 200, kMaxDescription = 5000;
+  static constexpr std::size_t kMaxChatMessage = 500;  // code points of a live chat message
 
   StreamService(db::Pool& db, ws::Hub& hub, metrics::Registry& metrics, media::LiveChannels& channels,
                 StreamOptions options, RecordingSink on_ended);
@@ -103,6 +104,10 @@ class StreamService : public media::IngestObserver {
 
   /// `stream:<id>` is public to signed-in users, like the stream itself.
   bool may_subscribe(const auth::AuthUser& user, const std::string& id);
+  /// Live chat: publishes `stream.message` on `stream:<id>` and returns the message
+  /// ({id, user_id, username, text, created_at}). Not stored: the topic's history is the
+  /// backlog a reconnecting viewer recovers. 404 for no such stream, 409 when it is not started.
+  nlohmann::json send_chat(const auth::AuthUser& caller, const std::string& id, const std::string& text);
 
   /// Start-up: reopens streams a previous process left started (as waiting, so the publisher may
   /// reconnect and the idle timeout still ends them), remembers created ones for the listener,
