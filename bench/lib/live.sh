@@ -99,7 +99,7 @@ wait_playlist() {
   die_with_log "stream $id: no segment listed in its playlist within $4 s of publishing"
 }
 
-# start_reelhub BUILD_DIR [KEY=VALUE...]: `reelhub serve` on the database `reelhub` of the started
+# start_reelhub BINARY [KEY=VALUE...]: `BINARY serve` on the database `reelhub` of the started
 # cluster, HTTP and SRT on free ports of 127.0.0.1 (so srt_url points there), media under
 # $work/media, rate limits raised to 10^9 a minute, a stream whose publisher left kept waiting for
 # an hour; the extra settings override these. Sets port, srt_port, base, media and server_pid and
@@ -107,7 +107,7 @@ wait_playlist() {
 # from register_streamer remains valid.
 jwt_secret=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 start_reelhub() {
-  local build=$1
+  local binary=$1
   shift
   local unlimited='{"limit":1000000000,"window_seconds":60}'
   port=$(reelhub_free_port)
@@ -125,7 +125,7 @@ start_reelhub() {
     REELHUB_LOG_FORMAT=text \
     REELHUB_LIVE_WAITING_TIMEOUT_SECONDS=3600 \
     REELHUB_RATE_LIMITS="{\"general\":$unlimited,\"login\":$unlimited,\"register\":$unlimited,\"live\":$unlimited}" \
-    "$@" "$build/reelhub" serve >>"$work/reelhub.log" 2>&1 &
+    "$@" "$binary" serve >>"$work/reelhub.log" 2>&1 &
   server_pid=$!
   wait_for_http "$base/health/ready" "$server_pid" reelhub
 }
