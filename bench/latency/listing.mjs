@@ -27,7 +27,8 @@ const pollMs = Number(opts['poll-ms']);
 const endAt = Date.now() + Number(opts.seconds) * 1000;
 
 /// The parts of a media playlist this bench needs: media files in order with their (msn, part)
-/// position, the init section, and whether blocking reloads are offered.
+/// position and the init section (EXT-X-MAP) in effect for each, and whether blocking reloads
+/// are offered.
 function parsePlaylist(text) {
   const entries = [];
   let msn = 0;
@@ -40,15 +41,15 @@ function parsePlaylist(text) {
     else if (line.startsWith('#EXT-X-MAP:')) map = /URI="([^"]+)"/.exec(line)?.[1] ?? null;
     else if (line.startsWith('#EXT-X-PART:')) {
       entries.push({ kind: 'part', uri: /URI="([^"]+)"/.exec(line)[1], independent: /INDEPENDENT=YES/.test(line),
-        msn, part: part++ });
+        map, msn, part: part++ });
     } else if (line !== '' && !line.startsWith('#')) {
-      entries.push({ kind: 'segment', uri: line, msn: msn++ });
+      entries.push({ kind: 'segment', uri: line, map, msn: msn++ });
       part = 0;
     }
   }
   const hasParts = entries.some((e) => e.kind === 'part');
   const units = entries.filter((e) => e.kind === (hasParts ? 'part' : 'segment'));
-  return { units, hasParts, map, canBlock, nextMsn: msn, nextPart: part };
+  return { units, hasParts, canBlock, nextMsn: msn, nextPart: part };
 }
 
 /// The clock of the last decodable frame of `bytes` (an MPEG-TS segment, or init + fMP4 part).
@@ -85,7 +86,7 @@ let unreadable = 0;
 let first = true;
 let mode = `polled every ${pollMs} ms`;
 let unit = 'segment';
-let init = null;
+const inits = new Map();  // EXT-X-MAP URI -> its bytes
 // Media files are fetched and decoded one after another, in listing order: a part that does not
 // start with a keyframe decodes only after the parts before it from the last independent one.
 let decoding = Promise.resolve();
@@ -93,12 +94,14 @@ let gop = null;  // the media since the last independent part, or null before th
 
 async function measure(entry, listedAt) {
   const media = await get(new URL(entry.uri, playlistUrl));
+  if (entry.map !== null && !inits.has(entry.map)) inits.set(entry.map, await get(new URL(entry.map, playlistUrl)));
+  const init = entry.map === null ? [] : [inits.get(entry.map)];
   if (entry.kind === 'part') {
     if (entry.independent) gop = [];
     if (gop === null) return;  // joined in the middle of a segment: nothing to decode from
     gop.push(media);
   }
-  const bytes = Buffer.concat([...(init ? [init] : []), ...(entry.kind === 'part' ? gop : [media])]);
+  const bytes = Buffer.concat([...init, ...(entry.kind === 'part' ? gop : [media])]);
   const value = await lastFrameClock(bytes);
   if (value === null) ++unreadable;
   else latencies.push(msSince(value, listedAt));
@@ -109,7 +112,6 @@ while (Date.now() < endAt) {
   const listedAt = Date.now();
   const p = parsePlaylist(text);
   if (p.hasParts) unit = 'part';
-  if (p.map && init === null) init = await get(new URL(p.map, playlistUrl));
   for (const e of p.units) {
     if (seen.has(e.uri)) continue;
     seen.add(e.uri);
