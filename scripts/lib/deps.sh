@@ -15,6 +15,8 @@ REELHUB_DEB_PACKAGES=(
   chromium
   # benchmark and smoke checks
   wrk nginx-light curl
+  # browser tests and bench/latency: hls.js plays the live stream in headless Chromium
+  chromium
 )
 
 # Prints the packages of REELHUB_DEB_PACKAGES that are not installed, one per line.
@@ -30,10 +32,12 @@ reelhub_missing_packages() {
 }
 
 # The npm packages of package.json (the OpenAPI linter; s3rver, the S3 server the storage tests
-# run against), pinned by package-lock.json, into node_modules when one is missing.
+# run against; puppeteer-core and hls.js, the browser tests' player), pinned by package-lock.json,
+# into node_modules when one is missing.
 reelhub_install_node_deps() {
-  [[ -x node_modules/.bin/s3rver && -x node_modules/.bin/redocly ]] && return 0
-  command -v npm >/dev/null || reelhub_die "npm is required (Node.js 20.19+ or 22.12+) for the storage tests and the OpenAPI lint"
+  [[ -x node_modules/.bin/s3rver && -x node_modules/.bin/redocly && -d node_modules/puppeteer-core &&
+    -f node_modules/hls.js/dist/hls.min.js ]] && return 0
+  command -v npm >/dev/null || reelhub_die "npm is required (Node.js 20.19+ or 22.12+) for the storage and browser tests and the OpenAPI lint"
   reelhub_say "installing npm packages (npm ci)"
   npm ci --no-audit --no-fund
 }
