@@ -157,6 +157,10 @@ struct Server::Impl {
   /// Sends `length` bytes of `fd` from `offset` with sendfile(2); false when the connection ends.
   asio::awaitable<bool> send_file(beast::tcp_stream& stream, int fd, std::uint64_t offset, std::uint64_t length);
   asio::awaitable<Response> run_handler(const Prepared& prepared, Request& req);
+  /// Waits (a timer, no thread) until a deferred response is ready or expires.
+  asio::awaitable<Response> await_deferred(DeferredResponse& deferred);
+  /// Sends a growing body chunk by chunk; false when the connection ends after it.
+  asio::awaitable<bool> write_growing(beast::tcp_stream& stream, Response& res, bool keep_alive);
   asio::awaitable<boost::system::error_code> read_body_to_file(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                                                bhttp::request_parser<bhttp::buffer_body>& parser,
                                                                BodyFile& file);
@@ -543,6 +547,10 @@ asio::awaitable<bool> Server::Impl::dispatch(beast::tcp_stream& stream, Exchange
   Response res;
   if (ex.prepared.response) res = std::move(*ex.prepared.response);
   else res = co_await run_handler(ex.prepared, ex.req);
+  if (res.deferred) {
+    const std::shared_ptr<DeferredResponse> deferred = std::move(res.deferred);
+    res = co_await await_deferred(*deferred);
+  }
   pipeline.finish(ex.req, ex.prepared, res, ex.started);
   if (!co_await write_response(stream, ex.req, res, ex.keep_alive && !draining)) co_return false;
   co_return ex.keep_alive && !draining;
@@ -596,6 +604,7 @@ asio::awaitable<bool> Server::Impl::write_response(beast::tcp_stream& stream, co
                                                    bool keep_alive) {
   const bool head = req.method == "HEAD";
   stream.expires_after(std::chrono::seconds(config.body_timeout_seconds));
+  if (res.growing && !head) co_return co_await write_growing(stream, res, keep_alive);
   if (res.shared_body) {
     // `res` (and so the shared bytes) outlives the write: it lives in the caller's frame.
     bhttp::response<bhttp::span_body<const char>> out{static_cast<bhttp::status>(res.status), 11};
@@ -646,6 +655,64 @@ asio::awaitable<bool> Server::Impl::write_response(beast::tcp_stream& stream, co
   if (hec) co_return false;
   if (head) co_return true;
   co_return co_await send_file(stream, fd.fd, file.offset, file.length);
+}
+
+namespace {
+
+/// A timer that a notification (from any thread) wakes early: the wake is posted to the timer's
+/// own executor, so only its io thread touches it. A wake that lands after the wait it was meant
+/// for ends the next wait early, which only costs one more look at the state.
+ChangeNotifier::Subscription wake_on_change(ChangeNotifier& changes, const std::shared_ptr<asio::steady_timer>& timer) {
+  return changes.subscribe([weak = std::weak_ptr<asio::steady_timer>(timer), ex = timer->get_executor()] {
+    asio::post(ex, [weak] {
+      if (const auto t = weak.lock()) t->cancel();
+    });
+  });
+}
+
+}  // namespace
+
+asio::awaitable<Response> Server::Impl::await_deferred(DeferredResponse& deferred) {
+  const auto timer = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor);
+  for (;;) {
+    // Subscribed before looking, so a change between the look and the wait is not missed.
+    const ChangeNotifier::Subscription subscription = wake_on_change(*deferred.changes, timer);
+    if (auto ready = deferred.poll()) co_return std::move(*ready);
+    timer->expires_at(deferred.deadline);
+    auto [ec] = co_await timer->async_wait(as_tuple);
+    if (!ec) co_return deferred.expire();
+  }
+}
+
+asio::awaitable<bool> Server::Impl::write_growing(beast::tcp_stream& stream, Response& res, bool keep_alive) {
+  GrowingBody& body = *res.growing;
+  bhttp::response<bhttp::empty_body> out{static_cast<bhttp::status>(res.status), 11};
+  copy_headers(res, out);
+  out.keep_alive(keep_alive);
+  out.chunked(true);
+  bhttp::response_serializer<bhttp::empty_body> sr{out};
+  if (auto [ec, n] = co_await bhttp::async_write_header(stream, sr, as_tuple); ec) co_return false;
+  const auto timer = std::make_shared<asio::steady_timer>(stream.get_executor());
+  std::size_t offset = 0;
+  for (;;) {
+    const ChangeNotifier::Subscription subscription = wake_on_change(*body.changes, timer);
+    GrowingChunk chunk = body.read(offset);
+    if (chunk.failed) co_return false;
+    if (!chunk.bytes.empty()) {
+      offset += chunk.bytes.size();
+      stream.expires_after(std::chrono::seconds(config.body_timeout_seconds));
+      auto [ec, n] = co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(chunk.bytes)), as_tuple);
+      if (ec) co_return false;
+    }
+    if (chunk.complete) {
+      auto [ec, n] = co_await asio::async_write(stream, bhttp::make_chunk_last(), as_tuple);
+      co_return !ec;
+    }
+    if (!chunk.bytes.empty()) continue;  // look again before sleeping: more may have come meanwhile
+    timer->expires_after(body.idle_timeout);
+    auto [ec] = co_await timer->async_wait(as_tuple);
+    if (!ec) co_return false;  // no byte for too long: cut off, never passed off as complete
+  }
 }
 
 asio::awaitable<bool> Server::Impl::send_file(beast::tcp_stream& stream, int fd, std::uint64_t offset,

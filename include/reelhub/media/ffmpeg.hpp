@@ -5,6 +5,7 @@
 
 extern "C" {
 #include <libavcodec/avcodec.h>
+#include <libavcodec/bsf.h>
 #include <libavfilter/avfilter.h>
 #include <libavformat/avformat.h>
 #include <libavutil/dict.h>
@@ -97,6 +98,12 @@ struct FilterInOutDeleter {
 };
 /// The open ends handed to avfilter_graph_parse_ptr(), which consumes what it links.
 using FilterInOutPtr = std::unique_ptr<AVFilterInOut, FilterInOutDeleter>;
+
+struct BitstreamFilterDeleter {
+  void operator()(AVBSFContext* ctx) const { av_bsf_free(&ctx); }
+};
+/// From av_bsf_alloc() (aac_adtstoasc for MP4 output of MPEG-TS audio).
+using BitstreamFilterPtr = std::unique_ptr<AVBSFContext, BitstreamFilterDeleter>;
 
 inline FramePtr make_frame() {
   FramePtr frame(av_frame_alloc());
