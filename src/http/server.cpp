@@ -691,7 +691,8 @@ asio::awaitable<bool> Server::Impl::write_growing(beast::tcp_stream& stream, Res
   out.keep_alive(keep_alive);
   out.chunked(true);
   bhttp::response_serializer<bhttp::empty_body> sr{out};
-  if (auto [ec, n] = co_await bhttp::async_write_header(stream, sr, as_tuple); ec) co_return false;
+  auto [header_error, header_bytes] = co_await bhttp::async_write_header(stream, sr, as_tuple);
+  if (header_error) co_return false;
   const auto timer = std::make_shared<asio::steady_timer>(stream.get_executor());
   std::size_t offset = 0;
   for (;;) {
@@ -701,11 +702,14 @@ asio::awaitable<bool> Server::Impl::write_growing(beast::tcp_stream& stream, Res
     if (!chunk.bytes.empty()) {
       offset += chunk.bytes.size();
       stream.expires_after(std::chrono::seconds(config.body_timeout_seconds));
-      auto [ec, n] = co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(chunk.bytes)), as_tuple);
+      // Named locals, not temporaries inside the co_await (GCC 12, see upgrade()).
+      const auto piece = bhttp::make_chunk(asio::buffer(chunk.bytes));
+      auto [ec, n] = co_await asio::async_write(stream, piece, as_tuple);
       if (ec) co_return false;
     }
     if (chunk.complete) {
-      auto [ec, n] = co_await asio::async_write(stream, bhttp::make_chunk_last(), as_tuple);
+      const auto last = bhttp::make_chunk_last();
+      auto [ec, n] = co_await asio::async_write(stream, last, as_tuple);
       co_return !ec;
     }
     if (!chunk.bytes.empty()) continue;  // look again before sleeping: more may have come meanwhile

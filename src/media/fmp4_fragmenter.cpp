@@ -7,13 +7,6 @@
 namespace reelhub::media {
 namespace {
 
-std::runtime_error av_failure(const char* what, int err) {
-  std::string message = what;
-  message += ": ";
-  message += av_error_string(err);
-  return std::runtime_error(message);
-}
-
 /// Where the first top-level `moof` box starts in `bytes` (its size), reading box headers only.
 std::size_t first_moof(const std::string& bytes) {
   std::size_t at = 0;
@@ -34,13 +27,9 @@ Fmp4Fragmenter::Fmp4Fragmenter(const AVFormatContext& input, int video_index, in
       input_time_base_(input.nb_streams, AVRational{1, 90000}),
       default_duration_(input.nb_streams, 0),
       scratch_(make_packet()) {
-  AVFormatContext* ctx = nullptr;
-  if (const int err = avformat_alloc_output_context2(&ctx, nullptr, "mp4", nullptr); err < 0)
-    throw av_failure("mp4 muxer", err);
-  muxer_.reset(ctx);
-  io_ = make_io_context(64 * 1024, true, this, nullptr, &Fmp4Fragmenter::on_write, nullptr);
-  muxer_->pb = io_.get();
-  muxer_->flags |= AVFMT_FLAG_CUSTOM_IO;
+  MemoryMuxer memory = make_memory_muxer("mp4", this, &Fmp4Fragmenter::on_write);
+  muxer_ = std::move(memory.muxer);
+  io_ = std::move(memory.io);
 
   for (const int index : {video_index, audio_index}) {
     if (index < 0) continue;

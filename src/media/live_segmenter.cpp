@@ -15,13 +15,6 @@ namespace {
 /// A publisher that never sends a keyframe would grow one segment without bound.
 constexpr int kMaxSegmentTargets = 10;
 
-std::runtime_error av_failure(const char* what, int err) {
-  std::string message = what;
-  message += ": ";
-  message += av_error_string(err);
-  return std::runtime_error(message);
-}
-
 /// An upper bound of what writing a packet of `payload` bytes adds to the open segment: 184
 /// payload bytes per 188-byte TS packet, plus this slack for the PES header, the last packet's
 /// stuffing, the PAT/PMT a segment starts with, and audio the muxer still gathers into one PES
@@ -49,13 +42,9 @@ LiveSegmenter::LiveSegmenter(const AVFormatContext& input, int video_index, int 
   if (clock_input_ < 0) throw std::runtime_error("no audio or video stream to segment");
   clock_time_base_ = input.streams[clock_input_]->time_base;
 
-  AVFormatContext* ctx = nullptr;
-  if (const int err = avformat_alloc_output_context2(&ctx, nullptr, "mpegts", nullptr); err < 0)
-    throw av_failure("mpegts muxer", err);
-  muxer_.reset(ctx);
-  io_ = make_io_context(64 * 1024, true, this, nullptr, &LiveSegmenter::on_write, nullptr);
-  muxer_->pb = io_.get();
-  muxer_->flags |= AVFMT_FLAG_CUSTOM_IO;
+  MemoryMuxer memory = make_memory_muxer("mpegts", this, &LiveSegmenter::on_write);
+  muxer_ = std::move(memory.muxer);
+  io_ = std::move(memory.io);
 
   for (const int index : {video_index, audio_index}) {
     if (index < 0) continue;

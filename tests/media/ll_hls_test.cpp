@@ -51,9 +51,6 @@ class LowLatencyHlsTest : public StackTest {
                           {"REELHUB_LIVE_PART_MS", "200"},
                           {"REELHUB_LIVE_WINDOW_SEGMENTS", "6"}}));
   }
-  static std::string url(const std::string& path) {
-    return "http://127.0.0.1:" + std::to_string(stack().server.port()) + path;
-  }
   /// GETs the LL playlist until `ready` accepts it.
   static std::string wait_for_playlist(const std::string& ll_url, const std::function<bool(const std::string&)>& ready,
                                        std::chrono::milliseconds within = 30s) {
