@@ -135,7 +135,8 @@ std::string render_low_latency_playlist(const LowLatencyView& view) {
     out += "#EXT-X-ENDLIST\n";
   } else {
     out += "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"";
-    out += part_file_name(view.next_sequence, view.open_parts.size());
+    out += view.hint_next_segment ? part_file_name(view.next_sequence + 1, 0)
+                                  : part_file_name(view.next_sequence, view.open_parts.size());
     out += "\"\n";
   }
   return out;
@@ -329,6 +330,10 @@ LowLatencyView LowLatencyPlaylist::view_locked(bool skip) const {
   view.target_duration = static_cast<int>(std::ceil(std::max(target_s, longest_) - 1e-3));
   view.part_target_seconds = std::chrono::duration<double>(part_target_).count();
   view.ended = ended_;
+  // A publisher whose keyframe interval is the segment target cuts the segment at the frame
+  // after its last full part: hinting a part of the open segment then would name a part that
+  // never comes.
+  view.hint_next_segment = !part_open_ && sum_durations(open_parts_) >= target_s - 1e-3;
   if (skip) view.skipped = skippable_segments(view);
   return view;
 }
@@ -366,7 +371,8 @@ std::shared_ptr<const std::string> LowLatencyPlaylist::part(std::uint64_t sequen
 
 bool LowLatencyPlaylist::part_is_coming(std::uint64_t sequence, std::size_t index) const {
   std::lock_guard lock(mutex_);
-  return !ended_ && sequence == next_sequence_ && index == open_parts_.size();
+  return !ended_ && ((sequence == next_sequence_ && index == open_parts_.size()) ||
+                     (sequence == next_sequence_ + 1 && index == 0));
 }
 
 LowLatencyPlaylist::PartBytes LowLatencyPlaylist::part_bytes(std::uint64_t sequence, std::size_t index,

@@ -74,6 +74,12 @@ TEST(LowLatencyPlaylistTest, RendersPartsPreloadHintServerControlAndTheInitSegme
   EXPECT_NE(text.find("#EXT-X-PROGRAM-DATE-TIME:"), std::string::npos) << text;
 }
 
+TEST(LowLatencyPlaylistTest, AFullOpenSegmentHintsTheNextSegmentsFirstPart) {
+  LowLatencyView view = view_of(40, 2, 5);  // five 0.2 s parts: the next keyframe cuts it
+  view.hint_next_segment = true;
+  EXPECT_TRUE(render_low_latency_playlist(view).ends_with("#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"part_43_0.m4s\"\n"));
+}
+
 TEST(LowLatencyPlaylistTest, AnEndedStreamHasEndlistAndNoHint) {
   LowLatencyView view = view_of(0, 2, 0);
   view.ended = true;
@@ -208,10 +214,25 @@ TEST(LowLatencyWindowTest, APartIsReadWhileWrittenAndServedWholeAfterwards) {
   EXPECT_EQ(*fed.window.part(10, 0), "moof1moof2");
   // The segment is cut before part 1 was begun: a request hinted to it will never be answered whole.
   EXPECT_TRUE(fed.window.part_is_coming(10, 1));
+  EXPECT_TRUE(fed.window.part_is_coming(11, 0)) << "the first part of the next segment may be hinted";
+  EXPECT_FALSE(fed.window.part_is_coming(11, 1));
+  EXPECT_TRUE(fed.window.part_bytes(11, 0, 0).bytes.empty());
+  EXPECT_FALSE(fed.window.part_bytes(11, 0, 0).gone) << "it comes after the cut";
   fed.window.end_segment(10, 0.2, date(10));
   EXPECT_TRUE(fed.window.part_bytes(10, 1, 0).gone);
   EXPECT_EQ(*fed.window.segment(10), "moof1moof2");
   EXPECT_EQ(*fed.window.part(10, 0), "moof1moof2");
+}
+
+TEST(LowLatencyWindowTest, HintsTheNextSegmentOnceTheOpenOneIsFull) {
+  FedWindow fed;
+  for (int i = 0; i < 4; ++i) fed.feed_part(i == 0);
+  EXPECT_NE(fed.window.render(false)->find("URI=\"part_10_4.m4s\"\n"), std::string::npos);
+  fed.window.append_chunk("c", false);
+  EXPECT_NE(fed.window.render(false)->find("URI=\"part_10_4.m4s\"\n"), std::string::npos) << "being written";
+  fed.window.end_part(0.2);
+  EXPECT_NE(fed.window.render(false)->find("PRELOAD-HINT:TYPE=PART,URI=\"part_11_0.m4s\""), std::string::npos)
+      << "1 s written: the next keyframe cuts";
 }
 
 TEST(LowLatencyWindowTest, TheWindowSlidesAndKeepsOnlyTheInitsItNeeds) {

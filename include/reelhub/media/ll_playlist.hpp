@@ -52,6 +52,9 @@ struct LowLatencyView {
   int target_duration = 1;                  // EXT-X-TARGETDURATION, whole seconds
   double part_target_seconds = 0.2;         // EXT-X-PART-INF:PART-TARGET
   bool ended = false;                       // EXT-X-ENDLIST, no preload hint
+  /// The open segment is complete enough to be cut at the next keyframe and no part is being
+  /// written: the hint names the next segment's first part, the part most likely to come.
+  bool hint_next_segment = false;
   std::size_t skipped = 0;                  // a delta update: the first `skipped` segments are left out
 };
 
@@ -129,8 +132,9 @@ class LowLatencyPlaylist {
   std::shared_ptr<const std::string> segment(std::uint64_t sequence) const;
   /// A finished part, else null.
   std::shared_ptr<const std::string> part(std::uint64_t sequence, std::size_t index) const;
-  /// True when part `index` of segment `sequence` is the one being written or the one hinted
-  /// next: a request for it is answered while it is written.
+  /// True when part `index` of segment `sequence` is the one being written or one that may be
+  /// hinted next (the next part of the open segment, or the first of the next segment): a
+  /// request for it is answered while it is written.
   bool part_is_coming(std::uint64_t sequence, std::size_t index) const;
   /// Bytes of part (sequence, index) from `offset`, and whether it is complete; `gone` when it
   /// will never exist (its segment was cut before it, or the stream ended).
