@@ -53,6 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                          segment_bytes += segment.data.size();
                          largest = std::max(largest, segment.data.size());
                        },
+                   .on_packet = {},
                    .part_target = std::chrono::milliseconds(200),
                    .on_init = [](std::string) {},
                    .on_chunk = [](std::string, bool) {},
