@@ -288,6 +288,10 @@ void LowLatencyPlaylist::trim_locked() {
 void LowLatencyPlaylist::mark_discontinuity() {
   std::lock_guard lock(mutex_);
   pending_discontinuity_ = true;
+  // A part left open by a session whose fMP4 output failed never ends: the next session's
+  // bytes must not be appended to it.
+  part_open_ = false;
+  open_part_.clear();
 }
 
 void LowLatencyPlaylist::end() {
