@@ -1,6 +1,6 @@
 // A live publisher's bytes after SRT: the input is the MPEG-TS stream, read by
 // media::demux_publisher exactly as an ingest session reads it (forced mpegts, the production
-// probe size and analyze duration, the codec checks, LiveSegmenter cutting segments).
+// probe size and analyze duration, the codec checks, LiveSegmenter cutting segments and parts).
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -45,12 +45,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // A small segment cap, so the byte limit's cut and refusal are reached by small inputs too.
   constexpr std::size_t kMaxSegmentBytes = 64 * 1024;
   std::size_t largest = 0;
+  // The LL-HLS output too: the fMP4 muxer sees whatever the demuxer lets through.
   demux_publisher(*io, std::chrono::milliseconds(1000), kMaxSegmentBytes,
                   {.first_data = [started] { return started; },
-                   .on_segment = [&](CutSegment segment, WallClock::time_point) {
-                     segment_bytes += segment.data.size();
-                     largest = std::max(largest, segment.data.size());
-                   }});
+                   .on_segment =
+                       [&](CutSegment segment, WallClock::time_point) {
+                         segment_bytes += segment.data.size();
+                         largest = std::max(largest, segment.data.size());
+                       },
+                   .on_packet = {},
+                   .part_target = std::chrono::milliseconds(200),
+                   .on_init = [](std::string) {},
+                   .on_chunk = [](std::string, bool) {},
+                   .on_part = [](double, WallClock::time_point) {}});
   reelhub::fuzz::require(segment_bytes % 188 == 0, "segments are whole MPEG-TS packets");
   reelhub::fuzz::require(largest <= kMaxSegmentBytes, "no segment exceeds the byte limit");
   return 0;

@@ -41,6 +41,7 @@ void register_websocket_route(http::Router& router) {
 
 streams::StreamOptions Modules::stream_options(const Config& c, const std::filesystem::path& media_root) {
   return {.live = {.target_duration = std::chrono::milliseconds(c.live_segment_ms),
+                   .part_target = std::chrono::milliseconds(c.live_part_ms),
                    .window = static_cast<std::size_t>(c.live_window_segments),
                    .stall_timeout = std::chrono::seconds(c.live_stall_seconds),
                    .max_segment_bytes = c.live_max_segment_bytes,

@@ -86,6 +86,7 @@ const std::vector<Key>& keys() {
           "WebSocket: how long a topic without subscribers keeps its history"),
       key("srt_host", &Config::srt_host, "address the SRT ingest listener binds (IPv4)"),
       key("live_segment_ms", &Config::live_segment_ms, "live HLS target segment duration (cut on keyframes)"),
+      key("live_part_ms", &Config::live_part_ms, "LL-HLS partial segment target duration (cut on frames)"),
       key("live_window_segments", &Config::live_window_segments, "segments listed in a live playlist"),
       key("live_stall_seconds", &Config::live_stall_seconds, "a publisher silent this long is dropped (stream waits)"),
       key("live_waiting_timeout_seconds", &Config::live_waiting_timeout_seconds,
@@ -356,6 +357,8 @@ void validate(const Config& c) {
   if (c.room_heartbeat_ms < 100) fail("room_heartbeat_ms must be at least 100");
   if (c.ws_departure_grace_ms < 0) fail("ws_departure_grace_ms must not be negative");
   if (c.live_segment_ms < 500 || c.live_segment_ms > 30000) fail("live_segment_ms must be 500..30000");
+  if (c.live_part_ms < 50 || c.live_part_ms * 2 > c.live_segment_ms)
+    fail("live_part_ms must be 50..half of live_segment_ms");
   if (c.live_window_segments < 2 || c.live_window_segments > 100) fail("live_window_segments must be 2..100");
   if (c.live_stall_seconds < 1) fail("live_stall_seconds must be positive");
   if (c.live_waiting_timeout_seconds < 1) fail("live_waiting_timeout_seconds must be positive");

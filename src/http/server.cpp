@@ -118,8 +118,8 @@ thread_local OpenFiles open_files;
 bool no_body_allowed(int status) { return (status >= 100 && status < 200) || status == 204 || status == 304; }
 
 /// The status line and fields of `res`, rendered straight into one string that leaves in the same
-/// system call as the start of the body.
-std::string render_header(const Response& res, std::uint64_t content_length, bool keep_alive) {
+/// system call as the start of the body. No `content_length`: the body follows in chunks.
+std::string render_header(const Response& res, std::optional<std::uint64_t> content_length, bool keep_alive) {
   std::string out;
   out.reserve(512);
   out += "HTTP/1.1 ";
@@ -140,9 +140,13 @@ std::string render_header(const Response& res, std::uint64_t content_length, boo
   }
   out += "Server: reelhub\r\n";
   if (!no_body_allowed(res.status)) {
-    out += "Content-Length: ";
-    out += std::to_string(content_length);
-    out += "\r\n";
+    if (content_length) {
+      out += "Content-Length: ";
+      out += std::to_string(*content_length);
+      out += "\r\n";
+    } else {
+      out += "Transfer-Encoding: chunked\r\n";
+    }
   }
   if (!keep_alive) out += "Connection: close\r\n";
   out += "\r\n";
@@ -252,6 +256,10 @@ struct Server::Impl {
   /// Waits until `socket` takes more bytes, for at most the body timeout; false when it doesn't.
   asio::awaitable<bool> wait_writable(tcp::socket& socket, std::optional<asio::steady_timer>& deadline);
   asio::awaitable<Response> run_handler(const Prepared& prepared, Request& req);
+  /// Waits (a timer, no thread) until a deferred response is ready or expires.
+  asio::awaitable<Response> await_deferred(DeferredResponse& deferred);
+  /// Sends a growing body chunk by chunk; false when the connection ends after it.
+  asio::awaitable<bool> write_growing(beast::tcp_stream& stream, Response& res, bool keep_alive);
   asio::awaitable<boost::system::error_code> read_body_to_file(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                                                bhttp::request_parser<bhttp::buffer_body>& parser,
                                                                BodyFile& file);
@@ -638,6 +646,10 @@ asio::awaitable<bool> Server::Impl::dispatch(beast::tcp_stream& stream, Exchange
   Response res;
   if (ex.prepared.response) res = std::move(*ex.prepared.response);
   else res = co_await run_handler(ex.prepared, ex.req);
+  if (res.deferred) {
+    const std::shared_ptr<DeferredResponse> deferred = std::move(res.deferred);
+    res = co_await await_deferred(*deferred);
+  }
   pipeline.finish(ex.req, ex.prepared, res, ex.started);
   if (!co_await write_response(stream, ex.req, res, ex.keep_alive && !draining)) co_return false;
   co_return ex.keep_alive && !draining;
@@ -690,6 +702,7 @@ asio::awaitable<void> Server::Impl::reject(beast::tcp_stream& stream, const std:
 asio::awaitable<bool> Server::Impl::write_response(beast::tcp_stream& stream, const Request& req, Response& res,
                                                    bool keep_alive) {
   const bool head = req.method == "HEAD";
+  if (res.growing && !head) co_return co_await write_growing(stream, res, keep_alive);
   auto& socket = stream.socket();
   // Asio made the socket non-blocking on its first asynchronous read; the check saves a system
   // call per response.
@@ -770,6 +783,64 @@ asio::awaitable<bool> Server::Impl::send_buffers(tcp::socket& socket, std::strin
     }
   }
   co_return true;
+}
+
+namespace {
+
+/// A timer that a notification (from any thread) wakes early: the wake is posted to the timer's
+/// own executor, so only its io thread touches it. A wake that lands after the wait it was meant
+/// for ends the next wait early, which only costs one more look at the state.
+ChangeNotifier::Subscription wake_on_change(ChangeNotifier& changes, const std::shared_ptr<asio::steady_timer>& timer) {
+  return changes.subscribe([weak = std::weak_ptr<asio::steady_timer>(timer), ex = timer->get_executor()] {
+    asio::post(ex, [weak] {
+      if (const auto t = weak.lock()) t->cancel();
+    });
+  });
+}
+
+}  // namespace
+
+asio::awaitable<Response> Server::Impl::await_deferred(DeferredResponse& deferred) {
+  const auto timer = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor);
+  for (;;) {
+    // Subscribed before looking, so a change between the look and the wait is not missed.
+    const ChangeNotifier::Subscription subscription = wake_on_change(*deferred.changes, timer);
+    if (auto ready = deferred.poll()) co_return std::move(*ready);
+    timer->expires_at(deferred.deadline);
+    auto [ec] = co_await timer->async_wait(as_tuple);
+    if (!ec) co_return deferred.expire();
+  }
+}
+
+asio::awaitable<bool> Server::Impl::write_growing(beast::tcp_stream& stream, Response& res, bool keep_alive) {
+  GrowingBody& body = *res.growing;
+  auto& socket = stream.socket();
+  const std::string header = render_header(res, std::nullopt, keep_alive);
+  if (!co_await send_buffers(socket, header, {}, false)) co_return false;
+  const auto timer = std::make_shared<asio::steady_timer>(stream.get_executor());
+  std::size_t offset = 0;
+  for (;;) {
+    const ChangeNotifier::Subscription subscription = wake_on_change(*body.changes, timer);
+    GrowingChunk chunk = body.read(offset);
+    if (chunk.failed) co_return false;
+    if (!chunk.bytes.empty()) {
+      offset += chunk.bytes.size();
+      stream.expires_after(std::chrono::seconds(config.body_timeout_seconds));
+      // Named locals, not temporaries inside the co_await (GCC 12, see upgrade()).
+      const auto piece = bhttp::make_chunk(asio::buffer(chunk.bytes));
+      auto [ec, n] = co_await asio::async_write(stream, piece, as_tuple);
+      if (ec) co_return false;
+    }
+    if (chunk.complete) {
+      const auto last = bhttp::make_chunk_last();
+      auto [ec, n] = co_await asio::async_write(stream, last, as_tuple);
+      co_return !ec;
+    }
+    if (!chunk.bytes.empty()) continue;  // look again before sleeping: more may have come meanwhile
+    timer->expires_after(body.idle_timeout);
+    auto [ec] = co_await timer->async_wait(as_tuple);
+    if (!ec) co_return false;  // no byte for too long: cut off, never passed off as complete
+  }
 }
 
 asio::awaitable<bool> Server::Impl::send_file(tcp::socket& socket, int fd, std::uint64_t offset,

@@ -1,6 +1,7 @@
 #include "reelhub/media/ingest_demux.hpp"
 
 #include <new>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 
@@ -42,8 +43,16 @@ DemuxEnd demux_publisher(AVIOContext& io, std::chrono::milliseconds target_durat
             " (AAC only)"};
 
   WallClock::time_point arrival;
+  std::optional<PartOutput> parts;
+  if (hooks.on_part) {
+    parts = PartOutput{.part_target = hooks.part_target,
+                       .on_init = hooks.on_init,
+                       .on_chunk = hooks.on_chunk,
+                       .on_part = [&](double seconds) { hooks.on_part(seconds, arrival); }};
+  }
   LiveSegmenter segmenter(*input, video, audio, target_duration, max_segment_bytes, hooks.first_data(),
-                          [&](CutSegment segment) { hooks.on_segment(std::move(segment), arrival); });
+                          [&](CutSegment segment) { hooks.on_segment(std::move(segment), arrival); },
+                          std::move(parts));
   PacketPtr packet = make_packet();
   DemuxEnd ended;
   for (;;) {

@@ -9,6 +9,9 @@ namespace {
 
 /// Segments kept in memory beyond the listed window, for players that fell a little behind.
 constexpr std::size_t kExtraSegmentsInMemory = 4;
+/// The LL-HLS playlist lists twice the MPEG-TS window: a delta update (_HLS_skip) may only leave
+/// out what lies six target durations before the end, so a 6-segment window would skip nothing.
+constexpr std::size_t kLowLatencyWindowFactor = 2;
 
 }  // namespace
 
@@ -19,10 +22,15 @@ LiveChannel::LiveChannel(std::string stream_id, std::string passphrase, std::fil
       dir_(std::move(dir)),
       options_(options),
       playlist_(options.target_duration, options.window, options.window + kExtraSegmentsInMemory,
-                options.max_channel_bytes, next_segment_number(dir_)) {
+                options.max_channel_bytes, next_segment_number(dir_)),
+      low_latency_(options.target_duration, options.part_target, kLowLatencyWindowFactor * options.window,
+                   options.max_channel_bytes, playlist_.next_sequence()) {
   // Segments already on disk come from an earlier publisher (before a server restart): whatever
   // is appended next does not continue their timeline.
-  if (playlist_.next_sequence() > 0) playlist_.mark_discontinuity();
+  if (playlist_.next_sequence() > 0) {
+    playlist_.mark_discontinuity();
+    low_latency_.mark_discontinuity();
+  }
 }
 
 bool LiveChannel::claim_publisher() {
@@ -40,6 +48,7 @@ void LiveChannel::release_publisher() {
     std::lock_guard lock(mutex_);
     publisher_since_.reset();
     playlist_.mark_discontinuity();
+    low_latency_.mark_discontinuity();
     publishing_ = false;
   }
   idle_.notify_all();
@@ -53,6 +62,7 @@ bool LiveChannel::wait_until_idle(std::chrono::milliseconds timeout) {
 void LiveChannel::close() {
   closed_ = true;
   playlist_.end();
+  low_latency_.end();
 }
 
 void LiveChannel::add_segment(CutSegment cut, WallClock::time_point closing_frame_arrival) {
@@ -67,7 +77,9 @@ void LiveChannel::add_segment(CutSegment cut, WallClock::time_point closing_fram
                         Durability::page_cache);
   ++files_written_;
   segment.data = std::move(data);
+  const std::uint64_t sequence = segment.sequence;
   playlist_.append(std::move(segment));
+  low_latency_.end_segment(sequence, cut.duration_seconds, cut.program_date_time);
   const double lag_ms =
       std::chrono::duration<double, std::milli>(WallClock::now() - closing_frame_arrival).count();
   std::lock_guard lock(mutex_);

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include "reelhub/core/time.hpp"
 
@@ -75,13 +76,11 @@ void LivePlaylist::append(LiveSegment segment) {
   for (auto it = kept_.begin(); bytes_in_memory_ > max_bytes_ && it != kept_.end(); ++it) release(*it);
   // A discontinuity leaving the listed window is counted, so players keep their timelines aligned.
   if (kept_.size() > window_ && kept_[kept_.size() - window_ - 1].discontinuity) ++discontinuity_sequence_;
-  ++version_;
 }
 
 void LivePlaylist::end() {
   std::lock_guard lock(mutex_);
   ended_ = true;
-  ++version_;
 }
 
 std::optional<std::string> LivePlaylist::render() const {
@@ -118,9 +117,13 @@ std::size_t LivePlaylist::bytes_in_memory() const {
   return bytes_in_memory_;
 }
 
-std::uint64_t LivePlaylist::version() const {
-  std::lock_guard lock(mutex_);
-  return version_;
+std::optional<std::uint64_t> parse_unsigned(std::string_view digits) {
+  if (digits.empty() || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  std::uint64_t n = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  if (ec != std::errc{} || end != digits.data() + digits.size()) return std::nullopt;  // too large
+  return n;
 }
 
 std::optional<std::int64_t> segment_number(std::string_view file_name) {
@@ -129,12 +132,9 @@ std::optional<std::int64_t> segment_number(std::string_view file_name) {
       !file_name.ends_with(suffix)) {
     return std::nullopt;
   }
-  const std::string_view digits = file_name.substr(prefix.size(), file_name.size() - prefix.size() - suffix.size());
-  if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) return std::nullopt;
-  std::int64_t n = 0;
-  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
-  if (ec != std::errc{} || end != digits.data() + digits.size()) return std::nullopt;  // too large
-  return n;
+  const auto n = parse_unsigned(file_name.substr(prefix.size(), file_name.size() - prefix.size() - suffix.size()));
+  if (!n || *n > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return std::nullopt;
+  return static_cast<std::int64_t>(*n);
 }
 
 std::string segment_file_name(std::uint64_t n) {

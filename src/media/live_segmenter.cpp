@@ -4,6 +4,8 @@ extern "C" {
 #include <libavutil/opt.h>
 }
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -12,13 +14,6 @@ namespace {
 
 /// A publisher that never sends a keyframe would grow one segment without bound.
 constexpr int kMaxSegmentTargets = 10;
-
-std::runtime_error av_failure(const char* what, int err) {
-  std::string message = what;
-  message += ": ";
-  message += av_error_string(err);
-  return std::runtime_error(message);
-}
 
 /// An upper bound of what writing a packet of `payload` bytes adds to the open segment: 184
 /// payload bytes per 188-byte TS packet, plus this slack for the PES header, the last packet's
@@ -33,7 +28,8 @@ std::int64_t timestamp_of(const AVPacket& p) { return p.pts != AV_NOPTS_VALUE ? 
 
 LiveSegmenter::LiveSegmenter(const AVFormatContext& input, int video_index, int audio_index,
                              std::chrono::milliseconds target_duration, std::size_t max_segment_bytes,
-                             WallClock::time_point first_data, SegmentReady on_segment)
+                             WallClock::time_point first_data, SegmentReady on_segment,
+                             std::optional<PartOutput> parts)
     : target_(target_duration),
       max_bytes_(max_segment_bytes),
       on_segment_(std::move(on_segment)),
@@ -41,17 +37,14 @@ LiveSegmenter::LiveSegmenter(const AVFormatContext& input, int video_index, int 
       clock_input_(video_index >= 0 ? video_index : audio_index),
       output_index_(input.nb_streams, -1),
       input_time_base_(input.nb_streams, AVRational{1, 90000}),
-      anchor_wall_(first_data) {
+      anchor_wall_(first_data),
+      parts_(std::move(parts)) {
   if (clock_input_ < 0) throw std::runtime_error("no audio or video stream to segment");
   clock_time_base_ = input.streams[clock_input_]->time_base;
 
-  AVFormatContext* ctx = nullptr;
-  if (const int err = avformat_alloc_output_context2(&ctx, nullptr, "mpegts", nullptr); err < 0)
-    throw av_failure("mpegts muxer", err);
-  muxer_.reset(ctx);
-  io_ = make_io_context(64 * 1024, true, this, nullptr, &LiveSegmenter::on_write, nullptr);
-  muxer_->pb = io_.get();
-  muxer_->flags |= AVFMT_FLAG_CUSTOM_IO;
+  MemoryMuxer memory = make_memory_muxer("mpegts", this, &LiveSegmenter::on_write);
+  muxer_ = std::move(memory.muxer);
+  io_ = std::move(memory.io);
 
   for (const int index : {video_index, audio_index}) {
     if (index < 0) continue;
@@ -70,6 +63,13 @@ LiveSegmenter::LiveSegmenter(const AVFormatContext& input, int video_index, int 
   open_.clear();
   open_offset_ = avio_tell(io_.get());
   av_opt_set(muxer_->priv_data, "mpegts_flags", "+resend_headers", 0);
+  if (parts_) {
+    try {
+      fragmenter_ = std::make_unique<Fmp4Fragmenter>(input, video_index, audio_index);
+    } catch (const std::runtime_error& e) {
+      stop_parts(e);
+    }
+  }
 }
 
 LiveSegmenter::~LiveSegmenter() = default;
@@ -93,13 +93,14 @@ void LiveSegmenter::write(AVPacket& packet, WallClock::time_point arrival) {
     return;
   const std::int64_t ts = timestamp_of(packet);
   if (ts == AV_NOPTS_VALUE) return;  // nothing to place it by
+  bool key = false;
   if (!anchored_) {  // the first packet of any stream is what arrived at first_data
     anchored_ = true;
     anchor_pts_ = av_rescale_q(ts, input_time_base_[static_cast<std::size_t>(in)], clock_time_base_);
   }
 
   if (in == clock_input_) {
-    const bool key = in != input_video_ || (packet.flags & AV_PKT_FLAG_KEY) != 0;
+    key = in != input_video_ || (packet.flags & AV_PKT_FLAG_KEY) != 0;
     if (!started_) {
       if (!key) return;  // every segment starts on a keyframe, the first one too
       started_ = true;
@@ -107,6 +108,7 @@ void LiveSegmenter::write(AVPacket& packet, WallClock::time_point arrival) {
       segment_arrival_ = program_date(ts, arrival);
     } else if (key && (seconds(ts - segment_start_) >= std::chrono::duration<double>(target_).count() ||
                        open_bytes() >= max_bytes_ / 2)) {
+      end_part(packet.dts != AV_NOPTS_VALUE ? packet.dts : ts);
       cut(ts);
       segment_start_ = ts;
       segment_arrival_ = program_date(ts, arrival);
@@ -115,6 +117,7 @@ void LiveSegmenter::write(AVPacket& packet, WallClock::time_point arrival) {
                                " s; set the encoder's keyframe interval to the segment duration");
     }
     last_clock_end_ = ts + packet.duration;
+    last_clock_dts_end_ = (packet.dts != AV_NOPTS_VALUE ? packet.dts : ts) + packet.duration;
   } else if (!started_) {
     return;  // audio before the first video keyframe would start the segment without a picture
   }
@@ -126,11 +129,54 @@ void LiveSegmenter::write(AVPacket& packet, WallClock::time_point arrival) {
                                " (keyframes too far apart, or timestamps not advancing)");
   }
 
+  // Before the MPEG-TS muxer, which rescales the packet in place.
+  if (fragmenter_) write_part(packet, in == clock_input_, key);
+
   AVStream* out = muxer_->streams[output_index_[static_cast<std::size_t>(in)]];
   packet.stream_index = out->index;
   av_packet_rescale_ts(&packet, input_time_base_[static_cast<std::size_t>(in)], out->time_base);
   packet.pos = -1;
   if (const int err = av_write_frame(muxer_.get(), &packet); err < 0) throw av_failure("mpegts write", err);
+}
+
+void LiveSegmenter::write_part(const AVPacket& packet, bool clock, bool key) {
+  try {
+    // Parts are measured in decode order: presentation timestamps jump around with B-frames.
+    const std::int64_t dts = packet.dts != AV_NOPTS_VALUE ? packet.dts : packet.pts;
+    if (clock && !part_open_) {
+      part_open_ = true;
+      part_start_ = dts;
+      part_independent_ = key;
+    }
+    fragmenter_->write(packet);
+    if (!clock) return;  // audio joins the fragment of the next video frame
+    Fmp4Fragmenter::Flushed flushed = fragmenter_->flush();
+    if (!flushed.init.empty()) parts_->on_init(std::move(flushed.init));
+    // Nothing until the init segment can be written (the first audio packet): the first part
+    // grows meanwhile, and may so be longer than the part target once, at the stream's start.
+    if (flushed.fragment.empty()) return;
+    parts_->on_chunk(std::move(flushed.fragment), part_independent_);
+    // Frames are assumed as long as this one: end the part when one more would overshoot.
+    const std::int64_t frame = packet.duration > 0                     ? packet.duration
+                               : previous_frame_dts_ != AV_NOPTS_VALUE ? dts - previous_frame_dts_
+                                                                       : 0;
+    previous_frame_dts_ = dts;
+    const double target = std::chrono::duration<double>(parts_->part_target).count();
+    if (frame > 0 && seconds(dts + 2 * frame - part_start_) > target + 1e-6) end_part(dts + frame);
+  } catch (const std::runtime_error& e) {
+    stop_parts(e);
+  }
+}
+
+void LiveSegmenter::end_part(std::int64_t end) {
+  if (!part_open_) return;
+  part_open_ = false;
+  if (fragmenter_) parts_->on_part(seconds(end - part_start_));
+}
+
+void LiveSegmenter::stop_parts(const std::exception& e) {
+  spdlog::warn("live: LL-HLS output stopped, MPEG-TS continues: {}", e.what());
+  fragmenter_.reset();
 }
 
 WallClock::time_point LiveSegmenter::program_date(std::int64_t ts, WallClock::time_point arrival) const {
@@ -152,6 +198,7 @@ void LiveSegmenter::cut(std::int64_t end_pts) {
 
 void LiveSegmenter::finish() {
   if (!started_) return;
+  end_part(std::max(last_clock_dts_end_, part_start_));
   cut(last_clock_end_ > segment_start_ ? last_clock_end_ : segment_start_);
   started_ = false;
 }

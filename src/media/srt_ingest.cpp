@@ -199,6 +199,16 @@ void SrtIngestServer::Session::ingest() {
            [this] {
              media_deadline_ = Clock::now() + server_.options_.stall_timeout;
              sample_stats();
+           },
+       .part_target = server_.options_.part_target,
+       .on_init = [this](std::string init) { channel_->low_latency().set_init(std::move(init)); },
+       .on_chunk = [this](std::string bytes,
+                          bool starts_with_keyframe) { channel_->low_latency().append_chunk(bytes, starts_with_keyframe); },
+       .on_part =
+           [this](double seconds, WallClock::time_point arrival) {
+             channel_->low_latency().end_part(seconds);
+             server_.metrics_.observe("reelhub_live_part_listing_seconds", {},
+                                      std::chrono::duration<double>(WallClock::now() - arrival).count());
            }});
   if (ended.segment_limit) {
     drop_for_limit("segment_bytes", ended.reason);
@@ -292,6 +302,9 @@ SrtIngestServer::SrtIngestServer(LiveChannels& channels, IngestObserver& observe
   srt_setloglevel(LOG_WARNING);
   metrics_.describe("reelhub_srt_refusals_total", "counter", "SRT publishers refused at the handshake, by reason");
   metrics_.describe("reelhub_srt_sessions_total", "counter", "SRT publisher sessions accepted");
+  metrics_.describe("reelhub_live_part_listing_seconds", "histogram",
+                    "LL-HLS: from the demuxer handing over a part's last frame to the part being listed",
+                    {0.001, 0.0025, 0.005, 0.01, 0.02, 0.04, 0.06, 0.1, 0.25, 1});
   metrics_.describe("reelhub_live_limit_drops_total", "counter",
                     "SRT publishers dropped for a limit (bitrate, segment_bytes), by limit");
 }

@@ -101,7 +101,7 @@ TEST_F(LiveTest, PublishedStreamBecomesAPlayableLivePlaylist) {
   // The playlist as a player sees it: headers, and ffprobe finds H.264 + AAC through it.
   const HttpResponse playlist = http().get(s.hls_url);
   EXPECT_EQ(playlist.header("Content-Type"), "application/vnd.apple.mpegurl");
-  EXPECT_EQ(playlist.header("Cache-Control"), "no-cache");
+  EXPECT_EQ(playlist.header("Cache-Control"), "public, max-age=1");
   EXPECT_EQ(playlist.header("Access-Control-Allow-Origin"), "*");
   const json probe = ffprobe({"-show_entries", "stream=codec_name", url(s.hls_url)});
   std::set<std::string> codecs;

@@ -76,7 +76,8 @@ struct Config {
 
   // Live streaming (SRT ingest → HLS)
   std::string srt_host = "0.0.0.0";        // address the SRT listener binds
-  int live_segment_ms = 2000;              // target segment duration; cuts happen on keyframes
+  int live_segment_ms = 1000;              // target segment duration; cuts happen on keyframes
+  int live_part_ms = 200;                  // LL-HLS partial segment target; cuts on any frame
   int live_window_segments = 6;            // segments listed in the live playlist
   int live_stall_seconds = 5;              // no data from a publisher this long: it is gone
   int live_waiting_timeout_seconds = 600;  // started but no publisher this long: stopped

@@ -2,8 +2,10 @@
 // Plain request/response values handed to handlers. Beast stays inside the server's
 // translation unit, so modules and their tests never compile it.
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -12,6 +14,7 @@
 #include <string_view>
 
 #include "reelhub/auth/identity.hpp"
+#include "reelhub/core/change_notifier.hpp"
 
 namespace reelhub {
 class ApiError;
@@ -74,6 +77,9 @@ struct FileBody {
   std::uint64_t mtime_ns = 0;
 };
 
+struct DeferredResponse;
+struct GrowingBody;
+
 struct Response {
   int status = 200;
   Headers headers;
@@ -81,6 +87,10 @@ struct Response {
   std::optional<FileBody> file;  // when set, sent instead of `body`
   /// When set, sent instead of `body` without a copy: bytes many responses share (live segments).
   std::shared_ptr<const std::string> shared_body;
+  /// When set, the answer is not known yet: the server waits for it without a thread.
+  std::shared_ptr<DeferredResponse> deferred;
+  /// When set, the body is sent chunked as it is produced (status and headers go out first).
+  std::shared_ptr<GrowingBody> growing;
 
   static Response json(int status, const nlohmann::json& body);
   static Response no_content();
@@ -102,6 +112,33 @@ struct MediaAnswer {
 /// unsatisfiable one.
 MediaAnswer answer_media(const Request& req, const std::string& etag, std::uint64_t size, std::string content_type,
                          std::string cache_control, std::uint64_t max_range = UINT64_MAX);
+
+/// A response that waits for something to happen (an LL-HLS blocking playlist reload): the server
+/// calls `poll` now and after every notification of `changes`, on its io thread, until it returns
+/// a response; at `deadline` it sends `expire()` instead. A request waiting costs a timer.
+struct DeferredResponse {
+  std::shared_ptr<ChangeNotifier> changes;
+  std::function<std::optional<Response>()> poll;
+  std::chrono::steady_clock::time_point deadline;
+  std::function<Response()> expire;
+};
+
+/// What a growing body has past an offset.
+struct GrowingChunk {
+  std::string bytes;      // new bytes from the offset asked for (may be empty)
+  bool complete = false;  // nothing follows `bytes`
+  bool failed = false;    // it will never complete (its producer went away): the response is cut off
+};
+
+/// A body written while it is being sent (an LL-HLS part a player asked for before it existed):
+/// the server sends what `read(offset)` returns as chunks, waking on `changes`, until it is
+/// complete. A body that gets no new byte for `idle_timeout` is cut off (the connection closes,
+/// so the client sees a truncated response, never a short one taken as whole).
+struct GrowingBody {
+  std::shared_ptr<ChangeNotifier> changes;
+  std::function<GrowingChunk(std::size_t offset)> read;
+  std::chrono::milliseconds idle_timeout{10000};
+};
 
 /// The one mapping from ApiError to the wire: status, Retry-After and the JSON error body
 /// {"error","message","code"[,"details"][,"retry_after"][,"reason"]}.

@@ -5,6 +5,7 @@
 
 extern "C" {
 #include <libavcodec/avcodec.h>
+#include <libavcodec/bsf.h>
 #include <libavfilter/avfilter.h>
 #include <libavformat/avformat.h>
 #include <libavutil/dict.h>
@@ -18,6 +19,7 @@ extern "C" {
 #include <cstdint>
 #include <memory>
 #include <new>
+#include <stdexcept>
 #include <string>
 
 namespace reelhub::media {
@@ -98,6 +100,12 @@ struct FilterInOutDeleter {
 /// The open ends handed to avfilter_graph_parse_ptr(), which consumes what it links.
 using FilterInOutPtr = std::unique_ptr<AVFilterInOut, FilterInOutDeleter>;
 
+struct BitstreamFilterDeleter {
+  void operator()(AVBSFContext* ctx) const { av_bsf_free(&ctx); }
+};
+/// From av_bsf_alloc() (aac_adtstoasc for MP4 output of MPEG-TS audio).
+using BitstreamFilterPtr = std::unique_ptr<AVBSFContext, BitstreamFilterDeleter>;
+
 inline FramePtr make_frame() {
   FramePtr frame(av_frame_alloc());
   if (!frame) throw std::bad_alloc();
@@ -133,6 +141,30 @@ inline IOContextPtr make_io_context(std::size_t buffer_size, bool writable, void
     throw std::bad_alloc();
   }
   return IOContextPtr(ctx);
+}
+
+/// "<what>: <AVERROR text>", for the errors a muxer or filter call returns.
+inline std::runtime_error av_failure(const char* what, int err) {
+  std::string message = what;
+  message += ": ";
+  message += av_error_string(err);
+  return std::runtime_error(message);
+}
+
+/// A muxer of `format` whose output goes to `write(opaque, ...)` (memory) through a custom
+/// AVIOContext: the live segmenters. `io` is the muxer's `pb`, which the muxer never frees.
+struct MemoryMuxer {
+  OutputFormatPtr muxer;
+  IOContextPtr io;
+};
+inline MemoryMuxer make_memory_muxer(const char* format, void* opaque, IOWriteFn write) {
+  AVFormatContext* ctx = nullptr;
+  if (const int err = avformat_alloc_output_context2(&ctx, nullptr, format, nullptr); err < 0)
+    throw av_failure(format, err);
+  MemoryMuxer out{OutputFormatPtr(ctx), make_io_context(64 * 1024, true, opaque, nullptr, write, nullptr)};
+  out.muxer->pb = out.io.get();
+  out.muxer->flags |= AVFMT_FLAG_CUSTOM_IO;
+  return out;
 }
 
 }  // namespace reelhub::media

@@ -22,6 +22,12 @@ struct DemuxHooks {
   std::function<void(CutSegment, WallClock::time_point arrival)> on_segment;
   /// After each demuxed packet (stall deadlines, link statistics); may be empty.
   std::function<void()> on_packet;
+  /// The LL-HLS output (fMP4 parts of `part_target`): all three set, or none for MPEG-TS only.
+  /// A part comes with the arrival time of the packet that completed it.
+  std::chrono::milliseconds part_target{200};
+  std::function<void(std::string init)> on_init;
+  std::function<void(std::string bytes, bool part_starts_with_keyframe)> on_chunk;
+  std::function<void(double seconds, WallClock::time_point arrival)> on_part;
 };
 
 /// Why a publisher's stream stopped being read.

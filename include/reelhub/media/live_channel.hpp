@@ -20,11 +20,13 @@
 
 #include "reelhub/media/live_playlist.hpp"
 #include "reelhub/media/live_segmenter.hpp"
+#include "reelhub/media/ll_playlist.hpp"
 
 namespace reelhub::media {
 
 struct LiveOptions {
-  std::chrono::milliseconds target_duration{2000};
+  std::chrono::milliseconds target_duration{1000};
+  std::chrono::milliseconds part_target{200};  // LL-HLS partial segments
   std::size_t window = 6;
   std::chrono::seconds stall_timeout{5};  // no data for this long: the publisher is gone
   // What one publisher may cost (docs/architecture.md, "Live limits"); defaults fit a
@@ -57,6 +59,9 @@ class LiveChannel {
   const std::filesystem::path& dir() const { return dir_; }
   LivePlaylist& playlist() { return playlist_; }
   const LivePlaylist& playlist() const { return playlist_; }
+  /// The LL-HLS window (fMP4 parts), fed by the same session.
+  LowLatencyPlaylist& low_latency() { return low_latency_; }
+  const LowLatencyPlaylist& low_latency() const { return low_latency_; }
 
   /// One publisher at a time: the SRT listener claims the slot before accepting.
   bool claim_publisher();
@@ -70,7 +75,8 @@ class LiveChannel {
   void close();
   bool closed() const { return closed_.load(); }
 
-  /// Numbers, stores (memory + `dir`) and lists a finished segment. Called by the session thread.
+  /// Numbers, stores (memory + `dir`) and lists a finished segment, and finishes the LL-HLS
+  /// segment of the same media under the same number. Called by the session thread.
   void add_segment(CutSegment segment, WallClock::time_point closing_frame_arrival);
   std::size_t files_written() const { return files_written_.load(); }
 
@@ -95,6 +101,7 @@ class LiveChannel {
   const std::filesystem::path dir_;
   const LiveOptions options_;
   LivePlaylist playlist_;
+  LowLatencyPlaylist low_latency_;
   std::atomic<bool> publishing_{false};
   std::atomic<bool> closed_{false};
   std::atomic<std::size_t> files_written_{0};

@@ -1,10 +1,7 @@
 #pragma once
 // The live HLS window of one stream: the last N finished segments, rendered as a media playlist
-// and served from memory. Thread-safe: the ingest thread appends, HTTP handlers read.
-//
-// Shaped for Low-Latency HLS: a segment is the unit the playlist lists; parts (EXT-X-PART) would
-// be appended to the open segment by the same segmenter, and the `version()` counter is what a
-// blocking playlist reload (`_HLS_msn`) would wait on. Neither needs the window to change shape.
+// and served from memory. Thread-safe: the ingest thread appends, HTTP handlers read. The
+// Low-Latency HLS window of the same stream (fMP4 parts) is LowLatencyPlaylist (ll_playlist.hpp).
 
 #include <chrono>
 #include <filesystem>
@@ -39,6 +36,9 @@ struct PlaylistView {
 
 std::string render_playlist(const PlaylistView& view);
 
+/// A whole decimal number without sign or spaces (the numbers in media file names, `_HLS_*`
+/// values); nullopt for anything else or a number past 64 bits.
+std::optional<std::uint64_t> parse_unsigned(std::string_view digits);
 /// n of a segment's file name "segment_<n>.ts" (decimal, no sign); nullopt for any other name.
 /// The one parser of the names render_playlist lists (HLS requests, files on disk).
 std::optional<std::int64_t> segment_number(std::string_view file_name);
@@ -71,8 +71,6 @@ class LivePlaylist {
   std::size_t segments_listed() const;
   /// Bytes of segment data held in memory (at most `max_bytes`).
   std::size_t bytes_in_memory() const;
-  /// Incremented on every change; what LL-HLS blocking reloads would wait on.
-  std::uint64_t version() const;
   std::chrono::milliseconds target_duration() const { return target_; }
 
  private:
@@ -88,7 +86,6 @@ class LivePlaylist {
   bool pending_discontinuity_ = false;
   bool ended_ = false;
   double longest_ = 0;
-  std::uint64_t version_ = 0;
 };
 
 }  // namespace reelhub::media

@@ -3,14 +3,19 @@
 // One long-lived mpegts muxer writes into the open segment's buffer; at a cut the muxer is
 // flushed and the buffer becomes a finished segment, so continuity counters and timing stay
 // continuous across segments as players expect (the same approach as FFmpeg's hlsenc).
+// The same cuts, and parts within them, go to the LL-HLS output (fragmented MP4), so segment n
+// holds the same media in both formats.
 
 #include <chrono>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "reelhub/media/ffmpeg.hpp"
+#include "reelhub/media/fmp4_fragmenter.hpp"
 #include "reelhub/media/live_playlist.hpp"
 
 namespace reelhub::media {
@@ -28,6 +33,19 @@ struct SegmentLimitExceeded : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Where the LL-HLS output goes: partial segments of fragmented MP4. Each video frame becomes
+/// one fragment (a chunk), so a part can be sent while it is written; a part ends after the
+/// frame past which the next would not fit in `part_target`, or at a segment cut.
+struct PartOutput {
+  std::chrono::milliseconds part_target{200};
+  /// The init segment (ftyp + moov), once, before the first chunk.
+  std::function<void(std::string)> on_init;
+  /// A fragment of the open part, and whether that part starts with a keyframe.
+  std::function<void(std::string bytes, bool part_starts_with_keyframe)> on_chunk;
+  /// The open part is complete, `seconds` long. Comes before the segment it ends is cut.
+  std::function<void(double seconds)> on_part;
+};
+
 class LiveSegmenter {
  public:
   using SegmentReady = std::function<void(CutSegment)>;
@@ -38,9 +56,12 @@ class LiveSegmenter {
   /// keyframe cuts it whatever its duration, and a packet that would take it past this is refused.
   /// `first_data`: when the publisher's first bytes arrived; program dates count media time from
   /// it, because probing the stream holds the first seconds back before they reach write().
+  /// `parts`: the LL-HLS output, or nullopt for MPEG-TS only. A failure of the fMP4 muxer
+  /// stops that output only (logged): the MPEG-TS segments and so the recording carry on.
   LiveSegmenter(const AVFormatContext& input, int video_index, int audio_index,
                 std::chrono::milliseconds target_duration, std::size_t max_segment_bytes,
-                WallClock::time_point first_data, SegmentReady on_segment);
+                WallClock::time_point first_data, SegmentReady on_segment,
+                std::optional<PartOutput> parts = std::nullopt);
   ~LiveSegmenter();
   LiveSegmenter(const LiveSegmenter&) = delete;
   LiveSegmenter& operator=(const LiveSegmenter&) = delete;
@@ -60,6 +81,12 @@ class LiveSegmenter {
   double seconds(std::int64_t pts_delta) const;
   /// Bytes of the open segment, including what the AVIOContext still buffers.
   std::size_t open_bytes() const;
+  /// The LL-HLS side of a packet: into the open fragment, and after a clock frame the fragment
+  /// is flushed as a chunk of the open part, which ends when the next frame would not fit.
+  void write_part(const AVPacket& packet, bool clock, bool key);
+  /// Ends the open part (a cut or the end of the stream) at clock dts `end`.
+  void end_part(std::int64_t end);
+  void stop_parts(const std::exception& e);
 
   std::chrono::milliseconds target_;
   std::size_t max_bytes_;
@@ -83,6 +110,14 @@ class LiveSegmenter {
   /// When the frame at clock pts `ts` entered: media time after the anchor, but never later
   /// than it reached us (a publisher slower than real time must not date segments in the future).
   WallClock::time_point program_date(std::int64_t ts, WallClock::time_point arrival) const;
+
+  std::optional<PartOutput> parts_;
+  std::unique_ptr<Fmp4Fragmenter> fragmenter_;  // null without parts_, or once it failed
+  bool part_open_ = false;
+  std::int64_t part_start_ = 0;  // clock dts of the open part's first frame
+  bool part_independent_ = false;  // the open part starts with a keyframe
+  std::int64_t last_clock_dts_end_ = 0;  // clock dts + duration of the latest clock packet
+  std::int64_t previous_frame_dts_ = AV_NOPTS_VALUE;  // of the clock packet before, for frames without a duration
 };
 
 }  // namespace reelhub::media

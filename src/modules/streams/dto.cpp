@@ -5,6 +5,7 @@
 namespace reelhub::streams {
 
 std::string hls_url(const std::string& stream_id) { return "/hls/" + stream_id + "/stream.m3u8"; }
+std::string hls_ll_url(const std::string& stream_id) { return "/hls/" + stream_id + "/ll.m3u8"; }
 
 nlohmann::json stream_json(const StreamView& v, std::uint16_t srt_port) {
   const StreamRow& r = v.row;
@@ -20,6 +21,7 @@ nlohmann::json stream_json(const StreamView& v, std::uint16_t srt_port) {
                       {"viewer_count", v.viewer_count},
                       {"duration_seconds", r.duration_seconds},
                       {"hls_url", hls_url(r.id)},
+                      {"hls_ll_url", hls_ll_url(r.id)},
                       {"created_at", r.created_at},
                       {"updated_at", r.updated_at}};
   if (r.status_reason) j["status_reason"] = *r.status_reason;

@@ -5,6 +5,7 @@
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/validation.hpp"
 #include "reelhub/media/live_playlist.hpp"
+#include "reelhub/media/ll_playlist.hpp"
 
 namespace reelhub::streams {
 namespace {
@@ -26,7 +27,9 @@ class Handlers {
   Response live(Request& req);
   Response status(Request& req);
   Response playlist(Request& req);
+  Response low_latency_playlist(Request& req);
   Response segment(Request& req);
+  Response low_latency_media(const std::string& id, const std::string& file_name);
 
  private:
   StreamService& service_;
@@ -69,6 +72,8 @@ void register_routes(const modules::Context& ctx, StreamService& service) {
   r.add("GET", "/live/streams", bind(&Handlers::live), anyone);
   r.add("GET", "/stream/{id}/status", bind(&Handlers::status), anyone);
   r.add("GET", "/hls/{id}/stream.m3u8", bind(&Handlers::playlist), media);
+  // A blocking reload waits on the io thread as a timer (DeferredResponse), never on a worker.
+  r.add("GET", "/hls/{id}/ll.m3u8", bind(&Handlers::low_latency_playlist), media);
   r.add("GET", "/hls/{id}/{segment}", bind(&Handlers::segment), media);
 }
 
@@ -100,6 +105,7 @@ Response Handlers::start(Request& req) {
                               {"port", srt_port_},
                               {"srt_url", v.srt_url.value_or("")},
                               {"hls_url", hls_url(v.row.id)},
+                              {"hls_ll_url", hls_ll_url(v.row.id)},
                               {"message", "Stream started, waiting for connection"}});
 }
 
@@ -142,21 +148,64 @@ Response Handlers::live(Request& req) {
 
 Response Handlers::status(Request& req) { return Response::json(200, status_json(service_.status(req.param("id")))); }
 
-Response Handlers::playlist(Request& req) {
+/// A segment, part or init segment never changes once listed: players and CDNs may keep it.
+constexpr const char* kImmutable = "public, max-age=86400, immutable";
+/// A playlist changes with every segment (part): a CDN may hold it for a second, no longer.
+constexpr const char* kPlaylistCaching = "public, max-age=1";
+
+Response playlist_response(std::string text, std::string cache_control) {
   Response res;
-  res.body = service_.playlist(req.param("id"), req.remote_ip);  // one viewer per address
+  res.body = std::move(text);
   res.headers["Content-Type"] = "application/vnd.apple.mpegurl";
-  res.headers["Cache-Control"] = "no-cache";
+  res.headers["Cache-Control"] = std::move(cache_control);
+  return res;
+}
+
+Response Handlers::playlist(Request& req) {
+  return playlist_response(service_.playlist(req.param("id"), req.remote_ip),  // one viewer per address
+                           kPlaylistCaching);
+}
+
+Response Handlers::low_latency_playlist(Request& req) {
+  auto reload = std::make_shared<const LowLatencyReload>(service_.low_latency_reload(
+      req.param("id"), req.remote_ip, req.query_param("_HLS_msn"), req.query_param("_HLS_part"),
+      req.query_param("_HLS_skip")));
+  // A blocking reload's URL names the state it waited for, and its answer stays a right answer
+  // for that URL: a CDN may keep it for as long as the window lists that state (six target
+  // durations), so many viewers asking for the same part cost the origin one request.
+  const std::string caching =
+      reload->request.msn ? "public, max-age=" + std::to_string(6 * std::chrono::ceil<std::chrono::seconds>(
+                                                                        reload->channel->low_latency().target_duration())
+                                                                        .count())
+                          : kPlaylistCaching;
+  if (auto text = service_.low_latency_playlist(*reload)) return playlist_response(std::move(*text), caching);
+  Response res;
+  res.deferred = std::make_shared<http::DeferredResponse>(http::DeferredResponse{
+      .changes = reload->channel->low_latency().listing_changes(),
+      .poll = [this, reload, caching]() -> std::optional<Response> {
+        // Runs on the io thread, outside the pipeline's error mapping: map errors here.
+        try {
+          auto text = service_.low_latency_playlist(*reload);
+          if (!text) return std::nullopt;
+          return playlist_response(std::move(*text), caching);
+        } catch (const ApiError& e) {
+          return http::error_response(e);
+        }
+      },
+      .deadline = reload->deadline,
+      .expire = [] {
+        return http::error_response(
+            ApiError(ErrorCode::unavailable, "The part asked for was not produced in time").with_retry_after(1));
+      }});
   return res;
 }
 
 Response Handlers::segment(Request& req) {
-  // Only "segment_<n>.ts" names a live segment, so no path is ever built from the request.
-  const auto n = media::segment_number(req.param("segment"));
-  if (!n) throw ApiError(ErrorCode::not_found, "Segment not found");
+  const std::string& file_name = req.param("segment");
+  // Only the names the playlists list are served, so no path is ever built from the request.
+  const auto n = media::segment_number(file_name);
+  if (!n) return low_latency_media(req.param("id"), file_name);
   const SegmentSource source = service_.segment(req.param("id"), static_cast<std::uint64_t>(*n));
-  // A segment never changes once listed: players and CDNs may keep it.
-  constexpr const char* kImmutable = "public, max-age=86400, immutable";
   if (!source.data) {
     try {
       return Response::file_of(req, source.file, "video/mp2t", kImmutable);
@@ -168,6 +217,27 @@ Response Handlers::segment(Request& req) {
   res.shared_body = std::move(source.data);  // every viewer sends the same bytes, none copies them
   res.headers["Content-Type"] = "video/mp2t";
   res.headers["Cache-Control"] = kImmutable;
+  return res;
+}
+
+Response Handlers::low_latency_media(const std::string& id, const std::string& file_name) {
+  LowLatencyMedia found = service_.low_latency_media(id, file_name);
+  Response res;
+  res.headers["Content-Type"] = "video/mp4";
+  res.headers["Cache-Control"] = kImmutable;
+  if (found.data) {
+    res.shared_body = std::move(found.data);
+    return res;
+  }
+  // The part being written (or hinted next): its bytes go out as each frame is muxed.
+  const auto channel = found.writing;
+  res.growing = std::make_shared<http::GrowingBody>(http::GrowingBody{
+      .changes = channel->low_latency().byte_changes(),
+      .read = [channel, sequence = found.sequence, part = found.part](std::size_t offset) {
+        auto bytes = channel->low_latency().part_bytes(sequence, part, offset);
+        return http::GrowingChunk{std::move(bytes.bytes), bytes.complete, bytes.gone};
+      },
+      .idle_timeout = 3 * channel->low_latency().target_duration()});
   return res;
 }
 

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <limits>
+#include <variant>
 
 #include "reelhub/core/error.hpp"
 #include "reelhub/core/random.hpp"
@@ -11,6 +12,7 @@
 #include "modules/kit/text.hpp"
 #include "reelhub/core/time.hpp"
 #include "reelhub/media/live_playlist.hpp"
+#include "reelhub/media/ll_playlist.hpp"
 #include "repo.hpp"
 
 namespace reelhub::streams {
@@ -60,6 +62,15 @@ StreamService::StreamService(db::Pool& db, ws::Hub& hub, metrics::Registry& metr
       return out;
     });
   }
+  metrics.describe("reelhub_live_blocked_reloads", "gauge",
+                   "LL-HLS playlist requests waiting for a part or segment (blocking reloads), by stream");
+  metrics.gauge_callback("reelhub_live_blocked_reloads", [this] {
+    std::vector<std::pair<metrics::Labels, double>> out;
+    for (const auto& channel : channels_.all())
+      out.push_back({{{"stream", channel->stream_id()}},
+                     static_cast<double>(channel->low_latency().listing_changes()->waiting())});
+    return out;
+  });
   events_thread_ = std::jthread([this](std::stop_token stop) { run_events(stop); });
 }
 
@@ -202,6 +213,64 @@ SegmentSource StreamService::segment(const std::string& id, std::uint64_t sequen
     if (auto data = channel->playlist().segment(sequence)) return {std::move(data), {}};
   // Out of the memory window (or the stream ended): the file, while it is kept for the recording.
   return {nullptr, media::live_dir(options_.media_root, stream_id) / media::segment_file_name(sequence)};
+}
+
+LowLatencyReload StreamService::low_latency_reload(const std::string& id, const std::string& viewer,
+                                                  const std::optional<std::string>& msn,
+                                                  const std::optional<std::string>& part,
+                                                  const std::optional<std::string>& skip) {
+  auto parsed = media::parse_reload_request(msn, part, skip);
+  if (const auto* error = std::get_if<media::ReloadRequestError>(&parsed))
+    throw ApiError(ErrorCode::bad_request, error->message);
+  auto channel = channels_.find(canonical_id(id));
+  if (!channel) throw ApiError(ErrorCode::not_found, "Stream is not live");
+  channel->saw_viewer(viewer);
+  // RFC 8216bis: a client gives up on a blocking reload after three target durations; answering
+  // by then lets it retry instead of timing out on its own.
+  const auto deadline = std::chrono::steady_clock::now() + 3 * channel->low_latency().target_duration();
+  return {std::move(channel), std::get<media::ReloadRequest>(parsed), deadline};
+}
+
+std::optional<std::string> StreamService::low_latency_playlist(const LowLatencyReload& reload) {
+  const media::LowLatencyPlaylist& window = reload.channel->low_latency();
+  switch (window.reload_state(reload.request)) {
+    case media::ReloadState::too_far:
+      throw ApiError(ErrorCode::bad_request, "_HLS_msn/_HLS_part is too far ahead of the live edge");
+    case media::ReloadState::wait:
+      return std::nullopt;
+    case media::ReloadState::ready:
+      break;
+  }
+  auto text = window.render(reload.request.skip);
+  if (text) return text;
+  if (reload.request.msn) return std::nullopt;  // blocked until the first part exists
+  throw ApiError(ErrorCode::not_found, "Stream has not produced video yet");
+}
+
+LowLatencyMedia StreamService::low_latency_media(const std::string& id, const std::string& file_name) {
+  const auto name = media::parse_low_latency_name(file_name);
+  auto channel = channels_.find(canonical_id(id));
+  if (!name || !channel) throw ApiError(ErrorCode::not_found, "Segment not found");
+  const media::LowLatencyPlaylist& window = channel->low_latency();
+  LowLatencyMedia found{.data = nullptr, .writing = nullptr, .sequence = name->sequence, .part = name->part};
+  switch (name->kind) {
+    case media::LowLatencyName::Kind::init:
+      found.data = window.init(static_cast<std::uint32_t>(name->sequence));
+      break;
+    case media::LowLatencyName::Kind::segment:
+      found.data = window.segment(name->sequence);
+      break;
+    case media::LowLatencyName::Kind::part:
+      found.data = window.part(name->sequence, name->part);
+      if (found.data) break;
+      if (window.part_is_coming(name->sequence, name->part))
+        found.writing = std::move(channel);
+      else  // it may have been finished between the two looks
+        found.data = window.part(name->sequence, name->part);
+      break;
+  }
+  if (!found.data && !found.writing) throw ApiError(ErrorCode::not_found, "Segment not found");
+  return found;
 }
 
 bool StreamService::may_subscribe(const auth::AuthUser&, const std::string& id) {

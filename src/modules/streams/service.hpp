@@ -63,6 +63,21 @@ struct SegmentSource {
   std::filesystem::path file;
 };
 
+/// An LL-HLS playlist request, held while it waits for the part or segment it asked for.
+struct LowLatencyReload {
+  std::shared_ptr<media::LiveChannel> channel;  // keeps the window alive while the request waits
+  media::ReloadRequest request;
+  std::chrono::steady_clock::time_point deadline;  // past it the request is answered 503
+};
+
+/// An LL-HLS media file (init, segment or part): its bytes, or the channel writing it now.
+struct LowLatencyMedia {
+  std::shared_ptr<const std::string> data;      // finished: send these
+  std::shared_ptr<media::LiveChannel> writing;  // the part being written (or hinted): stream it
+  std::uint64_t sequence = 0;
+  std::size_t part = 0;
+};
+
 class StreamService : public media::IngestObserver {
  public:
   static constexpr std::size_t kMaxName = 100, kMaxTitle = 200, kMaxDescription = 5000;
@@ -97,6 +112,17 @@ class StreamService : public media::IngestObserver {
   /// The live playlist; `viewer` tells viewers apart for viewer_count. 404 when not live yet.
   std::string playlist(const std::string& id, const std::string& viewer);
   SegmentSource segment(const std::string& id, std::uint64_t sequence);
+
+  /// An LL-HLS playlist request (`_HLS_msn`, `_HLS_part`, `_HLS_skip` as given). 404 when the
+  /// stream is not live, 400 for values the spec does not allow or a part too far ahead.
+  LowLatencyReload low_latency_reload(const std::string& id, const std::string& viewer,
+                                      const std::optional<std::string>& msn, const std::optional<std::string>& part,
+                                      const std::optional<std::string>& skip);
+  /// The playlist once what `reload` waits for is listed (at once without _HLS_msn), nullopt
+  /// while it is not. 400 when it asks too far ahead, 404 before the first part.
+  std::optional<std::string> low_latency_playlist(const LowLatencyReload& reload);
+  /// An init segment, fMP4 segment or part by its file name; 404 when there is no such thing.
+  LowLatencyMedia low_latency_media(const std::string& id, const std::string& file_name);
 
   /// The owner and canonical id of stream `id` while it is live (media arriving), nullopt
   /// otherwise or when `id` names no stream: what the payments module may donate to.
