@@ -123,7 +123,7 @@ TEST_F(WebTest, PagesOfTheClientFallBackToIndex) {
   // Not a browser navigation: a JSON 404, as before the client existed.
   const auto api_client = http().get("/watch/5b7c", {{"Accept", "application/json"}});
   EXPECT_EQ(api_client.status, 404) << api_client;
-  EXPECT_EQ(api_client.json()["code"], "not_found");
+  EXPECT_EQ(api_client.json()["code"], 404);  // the JSON error body, not the client
   EXPECT_EQ(http().get("/missing.js").status, 404);
   EXPECT_EQ(http().get("/watch/5b7c", {{"Accept", "text/html;q=0"}}).status, 404);
 }
@@ -135,7 +135,7 @@ TEST_F(WebTest, ApiRoutesWin) {
   // An unknown path under an API prefix stays the API's 404, even for a browser.
   const auto unknown = http().get("/videos/feed/extra", kBrowser);
   EXPECT_EQ(unknown.status, 404) << unknown;
-  EXPECT_EQ(unknown.json()["code"], "not_found");
+  EXPECT_EQ(unknown.json()["code"], 404);  // the JSON error body, not the client
   EXPECT_EQ(http().get("/api/nothing", kBrowser).status, 404);
   // A method the path does not allow is still 405, and only GET reaches the client's pages.
   EXPECT_EQ(http().get("/auth/login", kBrowser).status, 405);

@@ -54,7 +54,7 @@ double metric_sample(const std::string& metrics, const std::string& name, const 
   std::istringstream lines(metrics);
   for (std::string line; std::getline(lines, line);) {
     if (line.rfind(name + "{", 0) != 0) continue;
-    const auto close = line.find('}');
+    const auto close = line.rfind('}');  // the last one: a label value may hold braces (route="/{id}")
     const std::string label_text = line.substr(name.size() + 1, close - name.size() - 1);
     bool all = true;
     for (const auto& l : labels) all = all && label_text.find(l) != std::string::npos;
