@@ -93,6 +93,8 @@ TEST_F(LowLatencyHlsTest, PartsBlockingReloadsDeltaUpdatesAndTheFmp4Stream) {
   const HttpResponse plain = http().get(ll_url);
   EXPECT_EQ(plain.header("Content-Type"), "application/vnd.apple.mpegurl");
   EXPECT_EQ(plain.header("Cache-Control"), "public, max-age=1");
+  // The MPEG-TS playlist lists its first segment only once a whole one is cut, after the first parts.
+  wait_for_segments(http(), s.hls_url, 1);
   EXPECT_EQ(http().get(s.hls_url).header("Cache-Control"), "public, max-age=1");
 
   // A blocking reload for the hinted part: answered once that part is listed, and not before.

@@ -16,7 +16,8 @@ await main(async (browser) => {
   await logIn(page, user.username, user.password);
 
   step("upload the clip");
-  await page.click("::-p-xpath(//a[normalize-space()='Upload a video'])");
+  // The header shows the user as soon as the session is set, a moment before the feed replaces the form.
+  await (await page.waitForSelector("::-p-xpath(//a[normalize-space()='Upload a video'])")).click();
   await page.waitForSelector("input[name=title]");
   await page.type("input[name=title]", "Test pattern 720p");
   const input = await page.$("input[type=file]");
