@@ -55,10 +55,13 @@ constexpr std::uint64_t kSendfileChunk = 1 << 20;
 
 /// Closes a file descriptor on scope exit.
 struct Fd {
-  int fd = -1;
+  explicit Fd(int descriptor) : fd(descriptor) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
   ~Fd() {
     if (fd >= 0) ::close(fd);
   }
+  int fd;
 };
 
 /// Descriptors of the files this io thread sent lately, so a hot segment is opened once rather than

@@ -22,9 +22,11 @@ export function usePath(): string {
 
 /// "/watch/:id" against "/watch/42" → {id: "42"}; null when it does not match.
 export function matchPath(pattern: string, path: string): Record<string, string> | null {
-  const p = pattern.split("/");
-  const s = path.replace(/\/+$/, "").split("/");
-  if (p.length !== s.length && !(pattern === "/" && path === "/")) return null;
+  // Trailing slashes do not count: "/" and "" are the same page, as are "/rooms/" and "/rooms".
+  const segments = (x: string) => x.replace(/\/+$/, "").split("/");
+  const p = segments(pattern);
+  const s = segments(path);
+  if (p.length !== s.length) return null;
   const params: Record<string, string> = {};
   for (let i = 0; i < p.length; i++) {
     if (p[i].startsWith(":")) params[p[i].slice(1)] = decodeURIComponent(s[i]);
