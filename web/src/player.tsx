@@ -1,6 +1,6 @@
 // The video player: hls.js where MediaSource exists (Chromium, Firefox), the browser's own HLS
 // elsewhere (Safari). `low_latency` turns on hls.js's LL-HLS mode for live playlists; the
-// playlist URL always comes from the API's JSON (hls_url), so a new playlist needs no change here.
+// playlist URL always comes from the API's JSON (hls_url, or hls_ll_url for live), so a new playlist needs no change here.
 
 // The light build: no subtitles, alternate audio or DRM, none of which Reelhub serves.
 import Hls, { type Level } from "hls.js/light";

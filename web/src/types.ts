@@ -39,6 +39,7 @@ export interface Stream {
   username: string;
   viewer_count: number;
   hls_url: string;
+  hls_ll_url: string;  // the LL-HLS playlist (fMP4 parts, blocking reloads)
   srt_url?: string;
   created_at: string;
 }

@@ -157,7 +157,7 @@ export function OnAir({ id }: { id: string }) {
           {status === "stopped" ? (
             <p>This stream has ended.</p>
           ) : (
-            <Player src={stream.hls_url} live autoplay muted label={`${stream.title} (live)`} />
+            <Player src={stream.hls_ll_url} live autoplay muted label={`${stream.title} (live)`} />
           )}
           <p>
             {stream.username} · <span data-testid="viewers">{events.viewers}</span> watching · {status}

@@ -153,7 +153,7 @@ function StreamPanel({
       {(status === "waiting" || status === "active") && (
         <>
           <h3>Preview</h3>
-          <Player src={stream.hls_url} live autoplay muted label="Live preview" />
+          <Player src={stream.hls_ll_url} live autoplay muted label="Live preview" />
           <Ingest stream={stream} />
         </>
       )}
