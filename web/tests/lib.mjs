@@ -66,7 +66,7 @@ export async function newPage(browser, name, viewport = { width: 1280, height: 8
     const url = m.location()?.url ?? "";
     // A live playlist answers 404 until the first segment exists; hls.js retries. The browser
     // logs each such response, which is the protocol working, not a client error.
-    if (text.startsWith("Failed to load resource") && /\/hls\/[^/]+\/stream\.m3u8/.test(url)) return;
+    if (text.startsWith("Failed to load resource") && /\/hls\/[^/]+\/(stream|ll)\.m3u8/.test(url)) return;
     consoleErrors.push(`${name}: console error: ${text} ${url}`);
   });
   return page;
