@@ -1,7 +1,9 @@
 # shellcheck shell=bash disable=SC2154  # $work is the caller's
-# What the bench scripts share (bench/http/run, bench/live/run, bench/hls/run, bench/ledger/run).
+# What the bench scripts share (bench/http/run, bench/live/run, bench/hls/run, bench/ledger/run,
+# bench/latency/run).
 #
-#   reelhub_parse_wrk FILE       prints: requests/s avg p50 p99 non-2xx socket-errors (wrk --latency)
+#   start_nginx ROOT [DIRECTIVES] / stop_nginx   the reference line's static file server
+#   reelhub_parse_wrk FILE       prints: requests/s avg p50 p99 MiB/s non-2xx socket-errors (wrk --latency)
 #   reelhub_parse_pgbench FILE   prints: tps average-latency failed-transactions
 # Requires common.sh. The functions read the caller's $work (its temporary directory, where the
 # logs of the processes it starts are written as $work/<what>.log).
@@ -35,19 +37,6 @@ wait_for_http() {
     sleep 0.1
   done
   reelhub_die "$what not ready at $url after $attempt attempts"
-}
-
-# Prints "requests/s MiB/s non-2xx socket-errors p50 p99" from a wrk --latency report.
-parse_wrk() {
-  awk '
-    /^Requests\/sec:/           { rps = $2 }
-    /^Transfer\/sec:/           { v = $2; mb = v + 0
-                                  if (v ~ /GB$/) mb *= 1024; else if (v ~ /KB$/) mb /= 1024; else if (v ~ /B$/ && v !~ /MB$/) mb /= 1048576 }
-    /Non-2xx or 3xx responses:/ { bad = $NF }
-    /Socket errors:/            { gsub(/,/, ""); errs = $4 + $6 + $8 + $10 }
-    $1 == "50%"                 { p50 = $2 }
-    $1 == "99%"                 { p99 = $2 }
-    END { printf "%s %.1f %d %d %s %s\n", rps, mb, bad, errs, p50, p99 }' "$1"
 }
 
 # start_nginx ROOT [SERVER_DIRECTIVES]: starts nginx as a static file server of ROOT on a free
@@ -108,12 +97,14 @@ cpu_ticks() {
 reelhub_parse_wrk() {
   awk '
     /^Requests\/sec:/                   { rps = $2 }
+    /^Transfer\/sec:/                   { v = $2; mb = v + 0
+                                          if (v ~ /GB$/) mb *= 1024; else if (v ~ /KB$/) mb /= 1024; else if (v ~ /[0-9]B$/) mb /= 1048576 }
     $1 == "Latency" && $2 ~ /^[0-9.]/  { avg = $2 }
     $1 == "50%"                         { p50 = $2 }
     $1 == "99%"                         { p99 = $2 }
     /Non-2xx or 3xx responses:/         { bad = $NF }
     /Socket errors:/                    { gsub(/,/, ""); errs = $4 + $6 + $8 + $10 }
-    END { printf "%s %s %s %s %d %d\n", rps, avg, p50, p99, bad, errs }' "$1"
+    END { printf "%s %s %s %s %.1f %d %d\n", rps, avg, p50, p99, mb, bad, errs }' "$1"
 }
 
 reelhub_parse_pgbench() {
