@@ -3,6 +3,8 @@
 # bench/latency/run).
 #
 #   start_nginx ROOT [DIRECTIVES] / stop_nginx   the reference line's static file server
+#   cpu_mark PID / cpu_since PID  server and load-client CPU over a run (sets cpu_server, cpu_client)
+#   perf_begin NAME PID / perf_end NAME  a profile of the server over a run (BENCH_PERF set)
 #   reelhub_parse_wrk FILE       prints: requests/s avg p50 p99 MiB/s non-2xx socket-errors (wrk --latency)
 #   reelhub_parse_pgbench FILE   prints: tps average-latency failed-transactions
 # Requires common.sh. The functions read the caller's $work (its temporary directory, where the
@@ -92,6 +94,56 @@ cpu_ticks() {
   stat=${stat##*) }  # fields from 3 on (the command name may hold spaces)
   read -r -a f <<<"$stat"
   printf '%s\n' $((f[11] + f[12]))  # fields 14 utime and 15 stime
+}
+
+# CPU ticks of PID and its direct children (nginx's workers).
+tree_ticks() {
+  local total=0 p
+  for p in "$1" $(pgrep -P "$1" || true); do total=$((total + $(cpu_ticks "$p" 2>/dev/null || echo 0))); done
+  printf '%s\n' "$total"
+}
+
+# children_cpu VAR: sets VAR to the CPU seconds of this shell's children so far (a child counts once
+# it has been waited for). `times` must run in this shell: in a $(...) subshell it would count the
+# subshell's own children, none.
+children_cpu() {
+  times >"$work/times.txt"
+  printf -v "$1" '%s' "$(awk 'NR == 2 { gsub(/[ms]/, " "); printf "%.2f", $1 * 60 + $2 + $3 * 60 + $4 }' "$work/times.txt")"
+}
+
+# cpu_mark PID, then the load client runs in the foreground, then cpu_since PID sets cpu_server and
+# cpu_client ("57%"): the CPU PID (with its direct children) and the load client used meanwhile,
+# each in % of one core, so a reader sees whether the client, not the server, was the limit.
+cpu_mark() {
+  cpu_t0=$EPOCHREALTIME
+  cpu_p0=$(tree_ticks "$1")
+  children_cpu cpu_c0
+}
+cpu_since() {
+  local t1=$EPOCHREALTIME p1 c1
+  p1=$(tree_ticks "$1")
+  children_cpu c1
+  cpu_server=$(awk -v t0="$cpu_t0" -v t1="$t1" -v p0="$cpu_p0" -v p1="$p1" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { printf "%.0f%%", (p1 - p0) / hz / (t1 - t0) * 100 }')
+  cpu_client=$(awk -v t0="$cpu_t0" -v t1="$t1" -v c0="$cpu_c0" -v c1="$c1" \
+    'BEGIN { printf "%.0f%%", (c1 - c0) / (t1 - t0) * 100 }')
+}
+
+# perf_begin NAME PID: with BENCH_PERF set, records PID's call graphs (perf record -g, 499 Hz)
+# until perf_end NAME, which writes the flat profile to $out_dir/perf-NAME.txt (data beside it).
+perf_begin() {
+  perf_pid=""
+  [[ -n ${BENCH_PERF:-} ]] || return 0
+  perf record -F 499 -g -p "$2" -o "$out_dir/perf-$1.data" >/dev/null 2>&1 &
+  perf_pid=$!
+}
+perf_end() {
+  [[ -n ${perf_pid:-} ]] || return 0
+  kill -INT "$perf_pid" 2>/dev/null
+  wait "$perf_pid" || true
+  perf_pid=""
+  perf report -i "$out_dir/perf-$1.data" --stdio --no-children --percent-limit 1.5 -g none \
+    >"$out_dir/perf-$1.txt" 2>/dev/null || true
 }
 
 reelhub_parse_wrk() {
