@@ -2,7 +2,7 @@
 // hls.js in headless Chromium (tests/support/hls_player.mjs) plays it; for every frame the
 // browser presents, requestVideoFrameCallback gives the time it is shown, the frame is drawn to a
 // canvas and the clock read off it. Prints one JSON object:
-//   { frames, unreadable, p50_ms, p99_ms, max_ms, stalls, stall_ms, hls_latency_s }
+//   { frames, unreadable, p50_ms, p99_ms, max_ms, stalls, stall_ms, hls_latency_s, hls_target_latency_s, jumps_to_live }
 //
 //   node bench/latency/glass.mjs <playlist-url> [--low-latency] [--seconds 30] [--warmup 6]
 //
@@ -71,7 +71,8 @@ try {
       .map((s) => Math.min(s.ms, to - s.at));
     const open = window.player.stallStart;
     if (open !== null && open < to) stalls.push(Math.min(now, to) - Math.max(open, from));
-    return { latencies, unreadable, stalls, hlsLatency: window.player.hls.latency, fatal: window.player.fatal };
+    return { latencies, unreadable, stalls, hlsLatency: window.player.hls.latency,
+      hlsTarget: window.player.hls.targetLatency, jumps: window.player.jumps, fatal: window.player.fatal };
   }, warmup, seconds, WIDTH, STRIP_HEIGHT);
 
   if (result.fatal !== null) throw new Error(`hls.js stopped with a fatal error: ${result.fatal}`);
@@ -85,6 +86,8 @@ try {
     stalls: result.stalls.length,
     stall_ms: Math.round(result.stalls.reduce((a, b) => a + b, 0)),
     hls_latency_s: Number(result.hlsLatency.toFixed(2)),
+    hls_target_latency_s: result.hlsTarget === null ? null : Number(result.hlsTarget.toFixed(2)),
+    jumps_to_live: result.jumps,
   }));
 } catch (e) {
   console.error(`glass: ${e.message}`);

@@ -92,9 +92,21 @@ const inits = new Map();  // EXT-X-MAP URI -> its bytes
 let decoding = Promise.resolve();
 let gop = null;  // the media since the last independent part, or null before the first one
 
-async function measure(entry, listedAt) {
-  const media = await get(new URL(entry.uri, playlistUrl));
-  if (entry.map !== null && !inits.has(entry.map)) inits.set(entry.map, await get(new URL(entry.map, playlistUrl)));
+// Fetches an entry's bytes at once, when it is listed: decoding lags behind the live edge, and by
+// then a part may have left the playlist's window (and the server). Settles to {media, init} or
+// {error}, so a failure surfaces when measure() reaches it, not as an unhandled rejection now.
+function fetchEntry(entry) {
+  const init = entry.map === null || inits.has(entry.map) ? Promise.resolve(null) : get(new URL(entry.map, playlistUrl));
+  return Promise.all([get(new URL(entry.uri, playlistUrl)), init]).then(
+    ([media, initBytes]) => ({ media, initBytes }),
+    (error) => ({ error }),
+  );
+}
+
+async function measure(entry, listedAt, fetched) {
+  const { media, initBytes, error } = await fetched;
+  if (error) throw error;
+  if (initBytes !== null && !inits.has(entry.map)) inits.set(entry.map, initBytes);
   const init = entry.map === null ? [] : [inits.get(entry.map)];
   if (entry.kind === 'part') {
     if (entry.independent) gop = [];
@@ -115,7 +127,9 @@ while (Date.now() < endAt) {
   for (const e of p.units) {
     if (seen.has(e.uri)) continue;
     seen.add(e.uri);
-    if (!first) decoding = decoding.then(() => measure(e, listedAt));
+    if (first) continue;
+    const fetched = fetchEntry(e);
+    decoding = decoding.then(() => measure(e, listedAt, fetched));
   }
   first = false;
   if (p.hasParts && p.canBlock) {

@@ -21,11 +21,13 @@ const PAGE = `<!doctype html>
 <video id="video" muted playsinline autoplay width="640" height="360"></video>
 <script>
 window.player = {
-  errors: [], fatal: null, stalls: [], stallStart: null, started: false,
+  errors: [], fatal: null, stalls: [], stallStart: null, started: false, jumps: 0,
   start(url, lowLatency) {
     const video = document.getElementById('video');
     if (!Hls.isSupported()) { this.fatal = 'hls.js: MediaSource is not supported in this browser'; return; }
-    const hls = new Hls({ lowLatencyMode: lowLatency, enableWorker: true });
+    // Up to 1.5x speed to reach the playlist's hold-back (PART-HOLD-BACK, or three target
+    // durations): at hls.js's default of 1x, a player that started further back stays there.
+    const hls = new Hls({ lowLatencyMode: lowLatency, enableWorker: true, maxLiveSyncPlaybackRate: 1.5 });
     this.hls = hls;
     hls.on(Hls.Events.ERROR, (_, d) => {
       const what = d.type + '/' + d.details + (d.response ? ' (HTTP ' + d.response.code + ')' : '');
@@ -42,6 +44,19 @@ window.player = {
     });
     video.addEventListener('waiting', () => {
       if (this.started && this.stallStart === null) this.stallStart = performance.now();
+    });
+    // hls.js speeds up only within one target duration of its target latency; further behind (a
+    // slow start, a stall) it would stay there: jump to the live edge, at most every 5 s. The web
+    // client's player (web/src/player.tsx) follows the same rule.
+    let jumpedAt = -Infinity;
+    video.addEventListener('timeupdate', () => {
+      const details = hls.latestLevelDetails;
+      if (!details || !details.live || hls.targetLatency === null || hls.liveSyncPosition === null) return;
+      if (hls.latency <= hls.targetLatency + details.targetduration || video.readyState < 3) return;
+      if (performance.now() - jumpedAt < 5000) return;
+      jumpedAt = performance.now();
+      this.jumps += 1;
+      video.currentTime = hls.liveSyncPosition;
     });
     hls.loadSource(url);
     hls.attachMedia(video);

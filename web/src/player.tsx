@@ -41,7 +41,10 @@ export function Player({ src, live, autoplay, muted, controls = true, label, vid
       video.src = src;
       return () => video.removeAttribute("src");
     }
-    const h = new Hls({ lowLatencyMode: !!live, liveSyncDurationCount: live ? 2 : 3, enableWorker: true });
+    // Live: the playlist says how far behind to play (PART-HOLD-BACK on the LL-HLS playlist, three
+    // target durations otherwise); a liveSync* setting here would override it. Up to 1.5x speed
+    // catches up to it — at hls.js's default of 1x a player that started further back stays there.
+    const h = new Hls(live ? { lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.5, enableWorker: true } : { enableWorker: true });
     hls.current = h;
     h.on(Hls.Events.MANIFEST_PARSED, (_e, data) => {
       setLevels(data.levels);
@@ -60,9 +63,22 @@ export function Player({ src, live, autoplay, muted, controls = true, label, vid
       }
     });
     h.on(Hls.Events.FRAG_BUFFERED, () => setError(""));
+    // hls.js speeds up only within one target duration of its target latency; further behind (a
+    // slow start, a stall) it would stay there: jump to the live edge, at most every 5 s.
+    let jumpedAt = -Infinity;
+    const keepLive = () => {
+      const details = h.latestLevelDetails;
+      if (!details?.live || h.targetLatency === null || h.liveSyncPosition === null) return;
+      if (h.latency <= h.targetLatency + details.targetduration || video.readyState < 3) return;
+      if (performance.now() - jumpedAt < 5000) return;
+      jumpedAt = performance.now();
+      video.currentTime = h.liveSyncPosition;
+    };
+    if (live) video.addEventListener("timeupdate", keepLive);
     h.loadSource(src);
     h.attachMedia(video);
     return () => {
+      video.removeEventListener("timeupdate", keepLive);
       h.destroy();
       hls.current = null;
     };
