@@ -685,7 +685,7 @@ asio::awaitable<void> Server::Impl::reject(beast::tcp_stream& stream, const std:
   Request req;
   req.method = "GET";
   req.remote_ip = peer_ip;
-  req.request_id = random_hex(8);
+  req.request_id = unique_hex(8);
   Prepared none;
   Response res = error_response(ApiError(code, message));
   pipeline.finish(req, none, res, std::chrono::steady_clock::now());
