@@ -3,6 +3,8 @@
 #include <openssl/sha.h>
 #include <sodium.h>
 
+#include <cstdint>
+#include <random>
 #include <stdexcept>
 #include <vector>
 
@@ -23,6 +25,25 @@ std::string random_hex(std::size_t bytes) {
   std::string out(bytes * 2 + 1, '\0');
   sodium_bin2hex(out.data(), out.size(), raw.data(), raw.size());
   out.pop_back();
+  return out;
+}
+
+std::string unique_hex(std::size_t bytes) {
+  thread_local std::mt19937_64 generator = [] {
+    ensure_sodium();
+    std::seed_seq seed{randombytes_random(), randombytes_random(), randombytes_random(), randombytes_random()};
+    return std::mt19937_64(seed);
+  }();
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes * 2);
+  for (std::size_t i = 0; i < bytes; i += 8) {
+    std::uint64_t word = generator();
+    for (std::size_t k = 0; k < 8 && i + k < bytes; ++k, word >>= 8) {
+      out += kHex[(word >> 4) & 0xf];
+      out += kHex[word & 0xf];
+    }
+  }
   return out;
 }
 

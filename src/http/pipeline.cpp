@@ -96,7 +96,7 @@ Prepared Pipeline::route(Request& req) const {
   Prepared p;
   p.route_label = "unmatched";
   const auto incoming_id = req.header("X-Request-Id");
-  req.request_id = is_safe_request_id(incoming_id) ? incoming_id : random_hex(8);
+  req.request_id = is_safe_request_id(incoming_id) ? incoming_id : unique_hex(8);
 
   std::vector<std::string> segments;
   if (!parse_target(req, segments)) {

@@ -25,6 +25,7 @@
 
 #include "reelhub/core/blocking.hpp"
 #include "reelhub/core/error.hpp"
+#include "reelhub/core/files.hpp"
 #include "reelhub/core/random.hpp"
 #include "reelhub/http/admission.hpp"
 #include "reelhub/http/client_address.hpp"
@@ -53,17 +54,6 @@ struct Connection {
 /// The most one sendfile(2) call sends, so one large file does not hold the loop for long.
 constexpr std::uint64_t kSendfileChunk = 1 << 20;
 
-/// Closes a file descriptor on scope exit.
-struct Fd {
-  explicit Fd(int descriptor) : fd(descriptor) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-  int fd;
-};
-
 /// Descriptors of the files this io thread sent lately, so a hot segment is opened once rather than
 /// once per request. An entry serves only the very file the handler's stat saw (device, inode,
 /// size, mtime): a file replaced or rewritten since is opened afresh, and a removed one is never
@@ -72,7 +62,7 @@ struct Fd {
 class OpenFiles {
  public:
   /// An open descriptor of `file`, or null (errno set) when it can't be opened.
-  std::shared_ptr<const Fd> open(const FileBody& file) {
+  std::shared_ptr<const FileDescriptor> open(const FileBody& file) {
     const auto found = entries_.find(file.path.native());
     if (found != entries_.end()) {
       Entry& e = found->second;
@@ -83,12 +73,12 @@ class OpenFiles {
       }
       entries_.erase(found);
     }
-    auto fd = std::make_shared<const Fd>(::open(file.path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd->fd < 0) return nullptr;
+    auto fd = std::make_shared<const FileDescriptor>(::open(file.path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!*fd) return nullptr;
     if (file.inode == 0) return fd;  // identity unknown: used for this response only
     struct stat st {};
     // What was opened may be newer than what the handler saw: then it is not that file.
-    if (::fstat(fd->fd, &st) != 0 || static_cast<std::uint64_t>(st.st_ino) != file.inode ||
+    if (::fstat(fd->get(), &st) != 0 || static_cast<std::uint64_t>(st.st_ino) != file.inode ||
         static_cast<std::uint64_t>(st.st_dev) != file.device) {
       errno = ENOENT;
       return nullptr;
@@ -101,7 +91,7 @@ class OpenFiles {
  private:
   static constexpr std::size_t kMaxEntries = 256;
   struct Entry {
-    std::shared_ptr<const Fd> fd;
+    std::shared_ptr<const FileDescriptor> fd;
     std::uint64_t device, inode, size, mtime_ns;
     std::uint64_t used;  // clock_ at the last use
   };
@@ -464,8 +454,8 @@ asio::awaitable<boost::system::error_code> Server::Impl::read_body_to_file(
   std::error_code fs_error;
   std::filesystem::create_directories(dir, fs_error);
   file.path = dir / name;
-  Fd fd{::open(file.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)};
-  if (fd.fd < 0) {
+  const FileDescriptor fd(::open(file.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd) {
     const int error = errno;
     file.path.clear();
     co_return boost::system::error_code(error, boost::system::generic_category());
@@ -481,7 +471,7 @@ asio::awaitable<boost::system::error_code> Server::Impl::read_body_to_file(
     if (ec && ec != bhttp::error::need_buffer) co_return ec;
     const std::size_t got = chunk.size() - parser.get().body().size;
     for (std::size_t written = 0; written < got;) {
-      const ssize_t w = ::write(fd.fd, chunk.data() + written, got - written);
+      const ssize_t w = ::write(fd.get(), chunk.data() + written, got - written);
       if (w < 0 && errno == EINTR) continue;
       if (w <= 0) co_return boost::system::error_code(w < 0 ? errno : EIO, boost::system::generic_category());
       written += static_cast<std::size_t>(w);
@@ -695,7 +685,7 @@ asio::awaitable<void> Server::Impl::reject(beast::tcp_stream& stream, const std:
   Request req;
   req.method = "GET";
   req.remote_ip = peer_ip;
-  req.request_id = random_hex(8);
+  req.request_id = unique_hex(8);
   Prepared none;
   Response res = error_response(ApiError(code, message));
   pipeline.finish(req, none, res, std::chrono::steady_clock::now());
@@ -738,7 +728,7 @@ asio::awaitable<bool> Server::Impl::write_response(beast::tcp_stream& stream, co
   const bool body = !head && file.length > 0;
   if (!co_await send_buffers(socket, header, {}, body)) co_return false;
   if (!body) co_return true;
-  co_return co_await send_file(socket, fd->fd, file.offset, file.length);
+  co_return co_await send_file(socket, fd->get(), file.offset, file.length);
 }
 
 asio::awaitable<bool> Server::Impl::wait_writable(tcp::socket& socket, std::optional<asio::steady_timer>& deadline) {

@@ -1,6 +1,8 @@
 #include "reelhub/storage/local_store.hpp"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -57,23 +59,39 @@ std::string write_atomically(const fs::path& path, Fill&& fill) {
   return md5.hex();
 }
 
+/// True when the kernel resolves `key` beneath the directory `dir`, symlinks included, in one
+/// openat2(2) call. False when it cannot say so: the file does not exist (yet), a symlink is
+/// absolute or leaves the directory, or the kernel predates openat2 (Linux 5.6).
+bool resolves_beneath(const FileDescriptor& dir, const std::string& key) {
+  open_how how{};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  const FileDescriptor file(static_cast<int>(::syscall(SYS_openat2, dir.get(), key.c_str(), &how, sizeof how)));
+  return bool(file);
+}
+
 }  // namespace
 
 LocalStore::LocalStore(fs::path root, UrlSigner signer, std::string url_base)
     : root_(fs::absolute(std::move(root)).lexically_normal()), signer_(std::move(signer)), url_base_(std::move(url_base)) {
   std::error_code ec;
   fs::create_directories(root_, ec);  // an unwritable root shows in health(), not as a crash here
+  real_root_ = fs::weakly_canonical(root_, ec);
+  if (ec) real_root_ = root_;
+  root_dir_ = FileDescriptor(::open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
 }
 
 fs::path LocalStore::path_of(const std::string& key) const {
   const fs::path path = root_ / checked_key(key);
-  // The key cannot climb out by itself; a symlink below the root still could.
+  // The key cannot climb out by itself; a symlink below the root still could. Served files take
+  // the kernel's one-call answer; the rest (files about to be written, symlinks that need a
+  // closer look) resolve the path component by component, a readlink(2) and a stat each.
+  if (root_dir_ && resolves_beneath(root_dir_, key)) return path;
   std::error_code ec;
-  const fs::path real_root = fs::weakly_canonical(root_, ec);
   const fs::path real = fs::weakly_canonical(path, ec);
   if (ec) throw ApiError(ErrorCode::not_found, "Object not found");
-  const auto mismatch = std::mismatch(real_root.begin(), real_root.end(), real.begin(), real.end());
-  if (mismatch.first != real_root.end()) throw ApiError(ErrorCode::not_found, "Object not found");
+  const auto mismatch = std::mismatch(real_root_.begin(), real_root_.end(), real.begin(), real.end());
+  if (mismatch.first != real_root_.end()) throw ApiError(ErrorCode::not_found, "Object not found");
   return path;
 }
 

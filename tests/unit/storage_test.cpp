@@ -93,6 +93,20 @@ TEST_F(LocalStoreTest, NothingOutsideTheRootEvenThroughASymlink) {
   EXPECT_FALSE(fs::exists(dir_ / "new.txt"));
 }
 
+TEST_F(LocalStoreTest, SymlinksThatStayInsideTheRootStillResolve) {
+  LocalStore s = store();
+  s.put_bytes("videos/a/seg.ts", "inside");
+  { std::ofstream(dir_ / "secret.txt") << "outside"; }
+  const fs::path videos = dir_ / "root" / "videos";
+  fs::create_directory_symlink("a", videos / "relative");     // the kernel's one-call check accepts it
+  fs::create_directory_symlink(videos / "a", videos / "absolute");  // it refuses absolute links: the slow check
+  fs::create_directory_symlink("../..", videos / "up");        // relative, but out of the root
+  EXPECT_EQ(read(s, "videos/relative/seg.ts"), "inside");
+  EXPECT_EQ(read(s, "videos/absolute/seg.ts"), "inside");
+  EXPECT_THROW(s.path_of("videos/up/secret.txt"), ApiError);
+  EXPECT_THROW(read(s, "videos/up/secret.txt"), ApiError);
+}
+
 TEST_F(LocalStoreTest, HealthReportsWritableRootAndFreeSpace) {
   LocalStore s = store();
   const StoreHealth h = s.health();

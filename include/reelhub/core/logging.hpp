@@ -7,9 +7,10 @@ namespace reelhub {
 
 /// Sets spdlog's default logger: `text` for people, `json` for log shippers (one object per
 /// line; a message that is itself a JSON object is merged into the line as fields).
-/// Lines are written by a background thread: call stop_logging() before the process exits.
+/// Lines go through a buffer flushed every second and at each warning: call stop_logging() before
+/// the process exits, which flushes it.
 void init_logging(const std::string& format, const std::string& level);
-/// Writes the lines still queued and stops the logging thread; nothing may log afterwards.
+/// Writes out the buffered lines and stops the periodic flush; nothing may log afterwards.
 void stop_logging();
 
 /// `text` safe to put in a text log line: control characters (C0, DEL), backslash and double

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "reelhub/core/files.hpp"
 #include "reelhub/storage/object_store.hpp"
 #include "reelhub/storage/url_signer.hpp"
 
@@ -35,7 +36,9 @@ class LocalStore final : public ObjectStore {
  private:
   ObjectInfo info_of(const std::string& key, const std::filesystem::path& path) const;
 
-  std::filesystem::path root_;  // absolute, lexically normal
+  std::filesystem::path root_;       // absolute, lexically normal
+  std::filesystem::path real_root_;  // root_ with its symlinks resolved
+  FileDescriptor root_dir_;          // root_ opened O_PATH: paths are resolved beneath it
   UrlSigner signer_;
   std::string url_base_;
 };
