@@ -32,13 +32,13 @@ ChangeNotifier::Subscription ChangeNotifier::subscribe(std::function<void()> wak
 }
 
 void ChangeNotifier::notify() {
-  std::map<std::uint64_t, std::function<void()>> woken;
-  {
-    std::lock_guard lock(mutex_);
-    woken.swap(waiters_);
-  }
-  // Outside the lock: a callback may run while its waiter drops its Subscription.
-  for (auto& [id, wake] : woken) wake();
+  // The callbacks run under the lock, so unsubscribe() waits for a notify() under way: once a
+  // Subscription is gone its callback has run or never will. The HTTP server relies on it: a
+  // callback posts to an io_context, which may be destroyed right after the waiter's
+  // Subscription (the server stopping while a publisher's thread notifies).
+  std::lock_guard lock(mutex_);
+  const std::map<std::uint64_t, std::function<void()>> woken = std::exchange(waiters_, {});
+  for (const auto& [id, wake] : woken) wake();
 }
 
 std::size_t ChangeNotifier::waiting() const {

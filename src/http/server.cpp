@@ -267,6 +267,8 @@ struct Server::Impl {
   asio::steady_timer grace_timer;
   std::atomic<int> open_connections{0};
   std::atomic<bool> draining{false};
+  /// Notified when the drain starts: wakes the requests waiting on a DeferredResponse.
+  const std::shared_ptr<ChangeNotifier> drain_started = std::make_shared<ChangeNotifier>();
   std::mutex connections_mutex;
   std::list<std::shared_ptr<Connection>> connections;
   std::vector<std::function<void()>> drain_hooks;
@@ -344,6 +346,7 @@ void Server::run() {
 
 void Server::Impl::start_drain() {
   if (draining.exchange(true)) return;
+  drain_started->notify();
   // New connections are refused from here on; each acceptor is closed on its own loop's thread.
   for (auto& loop : loops)
     asio::post(loop->ioc, [&acceptor = loop->acceptor] {
@@ -798,7 +801,12 @@ asio::awaitable<Response> Server::Impl::await_deferred(DeferredResponse& deferre
   for (;;) {
     // Subscribed before looking, so a change between the look and the wait is not missed.
     const ChangeNotifier::Subscription subscription = wake_on_change(*deferred.changes, timer);
+    const ChangeNotifier::Subscription drain_subscription = wake_on_change(*drain_started, timer);
     if (auto ready = deferred.poll()) co_return std::move(*ready);
+    // A drain does not wait for what may take until the deadline to come (or never come, and
+    // the grace period may be shorter): the client is told at once to retry, as on any 503.
+    if (draining)
+      co_return error_response(ApiError(ErrorCode::unavailable, "Server shutting down").with_retry_after(1));
     timer->expires_at(deferred.deadline);
     auto [ec] = co_await timer->async_wait(as_tuple);
     if (!ec) co_return deferred.expire();

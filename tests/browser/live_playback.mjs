@@ -1,6 +1,9 @@
 // hls.js in headless Chromium plays a live HLS playlist: the video element's currentTime must
-// advance by ADVANCE_S seconds of media. Run by tests/browser/live_playback_test.cpp against a
-// Reelhub stream that real ffmpeg publishes; usable by hand against any playlist:
+// advance by ADVANCE_S seconds of media. With --low-latency, hls.js runs in lowLatencyMode and
+// the playlist as it parsed it must be a low-latency one (parts, blocking reload), so a playlist
+// that lost its LL-HLS tags fails even though it still plays. Run by
+// tests/browser/live_playback_test.cpp against a Reelhub stream that real ffmpeg publishes;
+// usable by hand against any playlist:
 //
 //   node tests/browser/live_playback.mjs <playlist-url> [--low-latency]
 //
@@ -25,6 +28,16 @@ try {
   const from = await player.page.evaluate(() => document.getElementById('video').currentTime);
   await waitInPage(player.page, `document.getElementById("video").currentTime >= ${from + ADVANCE_S}`,
     ADVANCE_TIMEOUT_MS, `currentTime advancing ${ADVANCE_S} s from ${from.toFixed(2)}`);
+  if (flag === '--low-latency') {
+    const ll = await player.page.evaluate(() => {
+      const details = window.player.hls.latestLevelDetails;
+      return { parts: details?.partList?.length ?? 0, canBlockReload: details?.canBlockReload === true };
+    });
+    if (ll.parts === 0 || !ll.canBlockReload) {
+      throw new Error(`hls.js did not see a low-latency playlist: ${ll.parts} parts listed, ` +
+        `CAN-BLOCK-RELOAD ${ll.canBlockReload}; ${await describe(player.page)}`);
+    }
+  }
   console.log(`played ${url}${flag ? ' (low-latency mode)' : ''}: ${await describe(player.page)}`);
 } catch (e) {
   console.error(e.message);

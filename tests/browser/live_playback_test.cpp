@@ -48,7 +48,8 @@ TEST_P(BrowserPlaybackTest, HlsJsInChromiumPlaysThePublishedStream) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Playlists, BrowserPlaybackTest,
-                         ::testing::Values(PlaylistCase{"MpegTs", "/hls/{id}/stream.m3u8", false}),
+                         ::testing::Values(PlaylistCase{"MpegTs", "/hls/{id}/stream.m3u8", false},
+                                           PlaylistCase{"LowLatency", "/hls/{id}/ll.m3u8", true}),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace

@@ -1,9 +1,11 @@
 // Low-Latency HLS end to end: ffmpeg publishes over SRT, the LL-HLS playlist (/hls/{id}/ll.m3u8),
 // its parts, init and fMP4 segments are read back over HTTP: parts, preload hint and server
 // control; blocking reloads; parts streamed while written; delta updates; ffprobe reading the
-// fMP4 stream; bad `_HLS_*` values; and a blocked request answered when the stream stops.
+// fMP4 stream; bad `_HLS_*` values; and a blocked request answered when the stream stops, and
+// when the server drains.
 
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <fstream>
 #include <future>
@@ -222,6 +224,34 @@ TEST_F(LowLatencyHlsTest, PartsBlockingReloadsDeltaUpdatesAndTheFmp4Stream) {
   EXPECT_EQ(answer.status, 200) << answer;
   EXPECT_NE(answer.body.find("#EXT-X-ENDLIST"), std::string::npos) << answer.body;
   EXPECT_EQ(answer.body.find("PRELOAD-HINT"), std::string::npos) << answer.body;
+}
+
+// SIGTERM while a reload is blocked: the drain answers it at once (503, Retry-After), rather than
+// leaving it to its own deadline. Its own server, since the case ends it; 2 s segments make that
+// deadline 6 s, past the 1 s grace period, so a request left waiting would be cut off unanswered.
+TEST(LowLatencyHlsDrainTest, ABlockedReloadIsAnsweredWhenTheServerDrains) {
+  Stack stack(live_env({{"REELHUB_LIVE_SEGMENT_MS", "2000"}, {"REELHUB_SHUTDOWN_GRACE_SECONDS", "1"}}));
+  const HttpClient client = stack.http();
+  const TestUser owner = register_and_login(client, "lldrain", "streamer");
+  const StartedStream s = create_and_start(client, owner);
+  // Nothing is published, so the first part never comes and only the drain can answer.
+  auto blocked = std::async(std::launch::async, [&] {
+    return client.get("/hls/" + s.id + "/ll.m3u8?_HLS_msn=0&_HLS_part=0");
+  });
+  const std::string waiting_metric = "reelhub_live_blocked_reloads{stream=\"" + s.id + "\"}";
+  const auto deadline = Clock::now() + 5s;
+  while (metric_value(client, waiting_metric) < 1 && Clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  ASSERT_GE(metric_value(client, waiting_metric), 1) << "the request is waiting";
+
+  const auto signalled = Clock::now();
+  stack.server.send_signal(SIGTERM);
+  ASSERT_EQ(blocked.wait_for(10s), std::future_status::ready);
+  HttpResponse answer;
+  ASSERT_NO_THROW(answer = blocked.get()) << "the blocked request was cut off unanswered";
+  EXPECT_LT(Clock::now() - signalled, 1s) << "answered by the drain, not at the grace period's end";
+  EXPECT_TRUE(is_api_error(answer, 503)) << answer;
+  EXPECT_EQ(answer.header("Retry-After"), "1");
+  EXPECT_TRUE(exits_cleanly(stack.server, 15s));
 }
 
 }  // namespace

@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <future>
+#include <optional>
+#include <thread>
 
 #include "reelhub/core/change_notifier.hpp"
 #include "reelhub/media/ll_playlist.hpp"
@@ -264,6 +268,35 @@ TEST(ChangeNotifierTest, WakesEachSubscriberOnceAndForgetsDroppedOnes) {
   EXPECT_EQ(a, 1) << "one-shot";
   EXPECT_EQ(b, 0);
   EXPECT_EQ(notifier->waiting(), 0u);
+}
+
+TEST(ChangeNotifierTest, ADroppedSubscriptionsCallbackDoesNotRunAfterTheDrop) {
+  // The HTTP server drops a waiter's Subscription and may then destroy the io_context that the
+  // waiter's callback posts to, while a publisher's thread is notifying: once the Subscription's
+  // destructor has returned, its callback must not run.
+  auto notifier = std::make_shared<ChangeNotifier>();
+  std::promise<void> first_running, release_first;
+  auto first = notifier->subscribe([&] {
+    first_running.set_value();
+    release_first.get_future().wait();
+  });
+  std::atomic<bool> dropped{false}, ran_after_drop{false};
+  std::optional<ChangeNotifier::Subscription> second = notifier->subscribe([&] { ran_after_drop = dropped.load(); });
+  std::thread notifying([&] { notifier->notify(); });
+  first_running.get_future().wait();  // notify() is under way and has not reached `second` yet
+  std::thread dropping([&] {
+    second.reset();
+    dropped = true;
+  });
+  // A right notifier holds the drop until notify() is done, so `dropped` stays false here; a
+  // wrong one lets it through at once, and its callback then runs after the drop.
+  const auto until = std::chrono::steady_clock::now() + 200ms;
+  while (!dropped && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
+  release_first.set_value();
+  notifying.join();
+  dropping.join();
+  EXPECT_TRUE(dropped);
+  EXPECT_FALSE(ran_after_drop) << "the callback ran after its Subscription was destroyed";
 }
 
 }  // namespace

@@ -13,7 +13,9 @@ namespace reelhub {
 
 class ChangeNotifier : public std::enable_shared_from_this<ChangeNotifier> {
  public:
-  /// Unregisters its callback when destroyed (a waiter that timed out or was answered).
+  /// Unregisters its callback when destroyed (a waiter that timed out or was answered); when a
+  /// notify() is running the callbacks, the destructor waits for it, so once it has returned the
+  /// callback is neither running nor will it run.
   class Subscription {
    public:
     Subscription() = default;
@@ -30,8 +32,9 @@ class ChangeNotifier : public std::enable_shared_from_this<ChangeNotifier> {
     std::uint64_t id_ = 0;
   };
 
-  /// `wake` runs once, on the notifying thread, at the next notify() after this call; it must be
-  /// quick and must not call back into this notifier. Create the notifier with make_shared.
+  /// `wake` runs once, on the notifying thread and under the notifier's lock, at the next
+  /// notify() after this call; it must be quick and must not call back into this notifier (nor
+  /// drop a Subscription of it). Create the notifier with make_shared.
   Subscription subscribe(std::function<void()> wake);
   /// Runs (and forgets) every registered callback.
   void notify();
